@@ -1,0 +1,73 @@
+// The reference interpreter: the plain, obviously-correct specification of what a rule set does to
+// one frame. The compiled program is tested against it; `tc2xdp trace` explains verdicts with it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/ir/rule.h"
+
+namespace tc2xdp::reference {
+
+// XDP return codes (enum xdp_action).
+enum class Verdict : uint8_t { kAborted = 0, kDrop = 1, kPass = 2, kTx = 3, kRedirect = 4 };
+const char* verdict_name(Verdict v);  // "XDP_DROP", ...
+
+// What the flow dissector extracts from a frame, in the catalogue's byte layout. A field is
+// present only if the frame carries it (a truncated frame never matches fields it lacks).
+struct FlowKey {
+  std::array<std::optional<ir::Bytes16>, ir::kFieldCount> fields{};
+  uint16_t n_proto = 0;          // innermost ethertype (after VLAN tags), host order
+  uint16_t outer_protocol = 0;   // the frame's ethertype or outer TPID, host order (cls_api check)
+  std::optional<uint16_t> src_port, dst_port;  // host order, for ranges
+  struct Lse {
+    uint32_t label;
+    uint8_t tc, bos, ttl;
+  };
+  std::vector<Lse> mpls;  // top of stack first, at most kMaxMplsDepth
+  uint32_t ingress_ifindex = 0;
+};
+
+// Parses a frame the way the kernel's flow dissector does for cls_flower.
+FlowKey dissect(std::span<const uint8_t> frame, uint32_t ingress_ifindex);
+
+// Maps a device name (indev, mirred dev) to an ifindex; nullopt if unknown.
+using DeviceResolver = std::function<std::optional<uint32_t>(const std::string&)>;
+
+struct RuleRef {
+  uint32_t chain = 0;
+  uint32_t pref = 0;
+  uint32_t handle = 0;
+  size_t index = 0;  // position in RuleSet::rules()
+  bool operator==(const RuleRef&) const = default;
+};
+
+struct Outcome {
+  Verdict verdict = Verdict::kPass;
+  std::optional<RuleRef> matched;        // the rule whose action ended classification
+  std::vector<RuleRef> hits;             // every rule that matched, in order (counters)
+  std::optional<uint32_t> redirect_ifindex;
+  std::vector<uint8_t> output;           // the frame as the actions left it
+  bool punted = false;                   // ended on a rule the compiler cannot offload
+  std::string explanation;               // one line per step, for `tc2xdp trace`
+};
+
+struct Options {
+  DeviceResolver resolve_device;  // may be empty: every name is unknown
+  int max_chain_hops = 32;        // goto chain / reclassify loop bound (cls_api's max_reclassify_loop is 16..)
+  // A rule the compiler cannot offload is "punt to the stack": its match ends classification with
+  // XDP_PASS. The differential tests pass the compiler's decision here.
+  std::function<bool(const ir::Rule&)> is_punted;
+};
+
+Outcome classify(const ir::RuleSet& rules, std::span<const uint8_t> frame, uint32_t ingress_ifindex,
+                 const Options& options);
+
+// True if the rule's match accepts the key (resolver needed for indev).
+bool matches(const ir::Rule& rule, const FlowKey& key, const Options& options);
+
+}  // namespace tc2xdp::reference
