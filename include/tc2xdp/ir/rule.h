@@ -45,8 +45,9 @@ struct Rule {
   bool same_filter(const Rule& other) const;
 };
 
-// The ethertype flower keys as n_proto: the innermost one the rule names (protocol, then
-// vlan_ethtype, then cvlan_ethtype). nullopt for "protocol all" (no n_proto key).
+// The ethertype flower keys as n_proto, as fl_set_key derives it: the rule's protocol, or for a VLAN
+// protocol its vlan_ethtype, or for a VLAN vlan_ethtype its cvlan_ethtype. nullopt when nothing is
+// keyed: "protocol all", or a VLAN type with no ethertype named after it.
 std::optional<uint16_t> effective_eth_type(const Rule& rule);
 
 enum class CommandOp : uint8_t { kAdd, kReplace, kChange, kDelete };
@@ -70,21 +71,46 @@ class RuleSet {
   bool apply_all(const std::vector<Command>& cmds, Diagnostics& diags);
 
   // Rules in classification order.
-  const std::vector<Rule>& rules() const { return rules_; }
-  size_t size() const { return rules_.size(); }
-  bool empty() const { return rules_.empty(); }
+  const std::vector<Rule>& rules() const;
+  size_t size() const { return by_order_.size(); }
+  bool empty() const { return by_order_.empty(); }
 
   const Rule* find(uint32_t chain, uint32_t pref, uint32_t handle) const;
 
  private:
-  struct Slot {
-    uint64_t mask_order;    // creation sequence of the rule's mask in its instance
-    uint64_t filter_order;  // creation sequence of the rule itself
+  // Position in classification order.
+  struct OrderKey {
+    uint32_t chain;
+    uint32_t pref;
+    uint64_t mask_seq;    // creation sequence of the rule's mask in its instance
+    uint64_t filter_seq;  // creation sequence of the rule itself
+    auto operator<=>(const OrderKey&) const = default;
   };
-  void resort();
-  std::vector<Rule> rules_;
-  std::vector<Slot> slots_;  // parallel to rules_
+  struct MaskUse {
+    uint64_t seq;
+    size_t filters;  // the kernel frees a mask when its last filter goes
+  };
+  // One (chain, pref): a tcf_proto with its protocol, masks and handles.
+  struct Instance {
+    uint16_t protocol;
+    std::map<std::string, MaskUse> masks;             // by mask_key
+    std::map<uint32_t, OrderKey> by_handle;
+    std::map<std::string, uint32_t> handle_by_match;  // by match_key, for duplicate checks
+  };
+  using InstanceId = std::pair<uint32_t, uint32_t>;  // chain, pref
+
+  bool add_or_replace(const Command& cmd, Diagnostics& diags);
+  bool change(const Command& cmd, Diagnostics& diags);
+  bool remove(const Command& cmd, Diagnostics& diags);
+  void insert(Instance& inst, Rule rule);
+  void erase(Instance& inst, uint32_t handle);
+  uint32_t auto_pref(uint32_t chain) const;
+
+  std::map<OrderKey, Rule> by_order_;
+  std::map<InstanceId, Instance> instances_;
   uint64_t next_seq_ = 1;
+  mutable std::vector<Rule> ordered_;  // by_order_ flattened, rebuilt after changes
+  mutable bool ordered_stale_ = false;
 };
 
 // Stable identity of the mask a rule uses inside its instance (fields' masks, range presence,
