@@ -1,0 +1,158 @@
+// Planner v1: one linear sequence of inline compares per chain, in classification order.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "offload.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+namespace {
+
+void note_fields(const ir::Rule& rule, const ir::Match& m, ParsePlan& parse) {
+  for (size_t i = 0; i < ir::kFieldCount; ++i) {
+    if (!m.fields[i]) continue;
+    parse.fields.set(i);
+    switch (ir::field_info(static_cast<ir::Field>(i)).layer) {
+      case ir::Layer::kVlan: parse.vlan = true; break;
+      case ir::Layer::kCvlan: parse.vlan = parse.cvlan = true; break;
+      case ir::Layer::kIpv4: parse.ipv4 = true; break;
+      case ir::Layer::kIpv6: parse.ipv6 = true; break;
+      case ir::Layer::kArp: parse.arp = true; break;
+      case ir::Layer::kL4: parse.l4 = true; break;
+      case ir::Layer::kIcmp: parse.l4 = parse.icmp = true; break;
+      default: break;
+    }
+  }
+  // ip_proto, tos, ttl and ip_flags sit in whichever IP header the rule names.
+  auto eth = ir::effective_eth_type(rule);
+  const bool ip_keyed = m.has(ir::Field::kIpProto) || m.has(ir::Field::kIpTos) ||
+                        m.has(ir::Field::kIpTtl) || m.has(ir::Field::kIpFlags) || parse.l4;
+  if (ip_keyed && eth == 0x0800) parse.ipv4 = true;
+  if (ip_keyed && eth == 0x86dd) parse.ipv6 = true;
+  if (m.has(ir::Field::kTcpFlags)) parse.tcp_flags = true;
+  if (m.src_port_range) parse.l4 = parse.src_port_range = true;
+  if (m.dst_port_range) parse.l4 = parse.dst_port_range = true;
+  if (!m.mpls.empty()) {
+    parse.mpls = true;
+    parse.mpls_depth = std::max<uint8_t>(parse.mpls_depth, m.mpls.back().depth);
+  }
+  if (m.indev) parse.indev = true;
+  // A tagged frame's n_proto sits behind its tags: walk them whenever a rule keys on a type.
+  if (eth || rule.protocol == 0x8100 || rule.protocol == 0x88a8) parse.vlan = true;
+}
+
+// Punts gotos that close a loop in the chain graph, so the program's control flow is acyclic.
+void break_goto_cycles(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags) {
+  std::map<uint32_t, std::vector<size_t>> gotos_from;  // chain -> rules that goto elsewhere
+  for (size_t i = 0; i < plan.rules.size(); ++i)
+    if (plan.rules[i].terminal.kind == Terminal::Kind::kGotoChain)
+      gotos_from[plan.rules[i].chain].push_back(i);
+  std::set<uint32_t> done, on_path;
+  std::function<void(uint32_t)> visit = [&](uint32_t chain) {
+    on_path.insert(chain);
+    for (size_t i : gotos_from[chain]) {
+      auto& pr = plan.rules[i];
+      const uint32_t target = pr.terminal.chain;
+      if (on_path.contains(target)) {
+        pr.offloaded = false;
+        pr.terminal = Terminal{Terminal::Kind::kPunt};
+        pr.punt_reason = "goto chain " + std::to_string(target) + " closes a loop of chains";
+        diags.warning(rules.rules()[i].origin, "filter not offloaded: " + pr.punt_reason, "goto",
+                      "the kernel's tc still runs it; break the loop to offload it");
+      } else if (!done.contains(target)) {
+        visit(target);
+      }
+    }
+    on_path.erase(chain);
+    done.insert(chain);
+  };
+  for (const auto& [chain, unused] : gotos_from)
+    if (!done.contains(chain)) visit(chain);
+}
+
+std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
+  // v1 inlines every key and argument in the code, so the shape is the rules themselves.
+  std::string fp;
+  for (size_t i = 0; i < plan.rules.size(); ++i) {
+    const auto& pr = plan.rules[i];
+    fp += std::to_string(pr.chain) + '/' + std::to_string(pr.pref) + '/' +
+          std::to_string(pr.handle) + '/' + std::to_string(static_cast<int>(pr.terminal.kind)) +
+          '/' + std::to_string(pr.terminal.chain) + '/' + ir::match_key(rules.rules()[i]) + ';';
+  }
+  return fp;
+}
+
+}  // namespace
+
+Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags) {
+  Plan plan;
+  std::map<std::string, uint32_t> redirect_slots;
+  std::map<uint32_t, ChainPlan> chains;
+  chains[0].chain = 0;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const ir::Rule& rule = rules.rules()[i];
+    PlannedRule pr;
+    pr.rule_index = i;
+    pr.chain = rule.chain;
+    pr.pref = rule.pref;
+    pr.handle = rule.handle;
+    pr.protocol = rule.protocol;
+    pr.n_proto = ir::effective_eth_type(rule);
+    pr.stats_slot = plan.stats_slots++;
+
+    if (rule.match.indev && options.resolve_device)
+      pr.indev_ifindex = options.resolve_device(*rule.match.indev);
+    std::string reason = unsupported_match_reason(rule.match);
+    std::string redirect_dev;
+    if (reason.empty()) pr.terminal = reduce_actions(rule.actions, redirect_dev, reason);
+    if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
+      reason = "indev " + *rule.match.indev + " does not exist here";
+    if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
+      auto [slot, fresh] = redirect_slots.try_emplace(redirect_dev, redirect_slots.size());
+      if (fresh) plan.redirects.push_back({slot->second, redirect_dev});
+      pr.terminal.redirect_slot = slot->second;
+    }
+    if (!reason.empty()) {
+      pr.offloaded = false;
+      pr.terminal = Terminal{Terminal::Kind::kPunt};
+      pr.punt_reason = reason;
+      diags.warning(rule.origin, "filter not offloaded: " + reason, "",
+                    "its packets go to the kernel stack, where tc still applies it");
+    }
+    chains[rule.chain].chain = rule.chain;
+    chains[rule.chain].rules.push_back(i);
+    plan.rules.push_back(std::move(pr));
+  }
+  break_goto_cycles(plan, rules, diags);
+  for (size_t i = 0; i < plan.rules.size(); ++i)
+    note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
+  for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
+  plan.shape_fingerprint = fingerprint(plan, rules);
+  return plan;
+}
+
+ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned) {
+  if (planned.offloaded) return rule.match;
+  ir::Match widened = rule.match;
+  for (size_t i = 0; i < ir::kFieldCount; ++i) {
+    const auto layer = ir::field_info(static_cast<ir::Field>(i)).layer;
+    if (layer == ir::Layer::kTunnel || layer == ir::Layer::kConntrack) widened.fields[i].reset();
+  }
+  if (!planned.indev_ifindex) widened.indev.reset();
+  return widened;
+}
+
+const PlannedRule* Plan::find(uint32_t chain, uint32_t pref, uint32_t handle) const {
+  for (const auto& r : rules)
+    if (r.chain == chain && r.pref == pref && r.handle == handle) return &r;
+  return nullptr;
+}
+
+size_t Plan::punted_count() const {
+  return std::count_if(rules.begin(), rules.end(), [](const auto& r) { return !r.offloaded; });
+}
+
+}  // namespace tc2xdp::plan

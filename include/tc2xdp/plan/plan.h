@@ -1,0 +1,110 @@
+// The plan: the program's shape, decided from the rules actually in use. Codegen lowers it; the
+// runtime fills its maps; the differential tests ask it which rules are punted.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/ir/rule.h"
+
+namespace tc2xdp::plan {
+
+// Which headers the generated parser must walk. Nothing is parsed that no rule reads.
+struct ParsePlan {
+  bool vlan = false;      // outer 802.1Q/802.1ad tag fields, or n_proto behind a tag
+  bool cvlan = false;     // inner tag fields
+  bool mpls = false;
+  uint8_t mpls_depth = 0;  // deepest LSE some rule keys on (1..7)
+  bool arp = false;
+  bool ipv4 = false;
+  bool ipv6 = false;
+  bool l4 = false;        // ports, tcp flags, ICMP type/code
+  bool tcp_flags = false;
+  bool icmp = false;
+  bool indev = false;
+  std::bitset<ir::kFieldCount> fields;  // the fields some offloaded rule keys on
+  bool src_port_range = false;
+  bool dst_port_range = false;
+  bool operator==(const ParsePlan&) const = default;
+};
+
+// What a rule does when it matches, reduced to what XDP can do.
+struct Terminal {
+  enum class Kind : uint8_t {
+    kPass,       // XDP_PASS (ok, pipe at the end, trap, no action)
+    kDrop,       // XDP_DROP
+    kContinue,   // fall through to the next rule
+    kGotoChain,  // restart in `chain`
+    kRedirect,   // XDP_REDIRECT through the devmap slot `redirect_slot`
+    kPunt,       // not offloadable: XDP_PASS untouched, so the stack decides
+  };
+  Kind kind = Kind::kPass;
+  uint32_t chain = 0;
+  uint32_t redirect_slot = 0;
+  bool operator==(const Terminal&) const = default;
+};
+
+struct PlannedRule {
+  size_t rule_index = 0;  // into RuleSet::rules()
+  uint32_t chain = 0, pref = 0, handle = 0;
+  uint16_t protocol = ir::kEthPAll;          // cls_api's protocol check
+  std::optional<uint16_t> n_proto;           // flower's eth type key (effective_eth_type)
+  uint32_t stats_slot = 0;                   // index into the per-rule counters map
+  std::optional<uint32_t> indev_ifindex;     // resolved indev, when the rule keys on one
+  Terminal terminal;
+  bool offloaded = true;
+  std::string punt_reason;                   // why not, when !offloaded
+};
+
+struct ChainPlan {
+  uint32_t chain = 0;
+  std::vector<size_t> rules;  // indexes into Plan::rules, in classification order
+};
+
+// A devmap slot for mirred egress redirect, filled by the runtime with the device's ifindex.
+struct RedirectTarget {
+  uint32_t slot = 0;
+  std::string dev;
+};
+
+struct Plan {
+  ParsePlan parse;
+  std::vector<PlannedRule> rules;  // parallel to RuleSet::rules()
+  std::vector<ChainPlan> chains;   // chain 0 first, then ascending
+  std::vector<RedirectTarget> redirects;
+  uint32_t stats_slots = 0;
+  uint32_t max_chain_hops = 16;    // goto chain bound; beyond it the packet is dropped
+  // Equal for two plans whose programs differ only in map contents.
+  std::string shape_fingerprint;
+
+  const PlannedRule* find(uint32_t chain, uint32_t pref, uint32_t handle) const;
+  size_t punted_count() const;
+};
+
+struct PlanOptions {
+  // indev and mirred device names to ifindexes; a rule naming an unknown device is punted.
+  std::function<std::optional<uint32_t>(const std::string&)> resolve_device;
+};
+
+// Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each
+// gets a warning diagnostic at its origin naming the reason.
+Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags);
+
+// The match the program evaluates for a rule. Offloaded rules: their match. Punted rules: their
+// match without the keys XDP cannot see (tunnel metadata, conntrack, an unknown indev), so the punt
+// catches every packet the rule might match and no later rule steals one.
+ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
+
+// Per-rule counters as the program stores them (one per CPU, summed by the runtime).
+struct RuleCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t last_hit_ns = 0;  // bpf_ktime_get_ns() of the last hit; 0 if never
+};
+
+}  // namespace tc2xdp::plan
