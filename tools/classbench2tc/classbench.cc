@@ -39,6 +39,20 @@ void append_ports(std::ostringstream& out, const char* key, const PortSpan& span
   if (span.hi != span.lo) out << '-' << span.hi;
 }
 
+// tc reads a numeric ip_proto as hex (get_u8 base 16), so numbers are written as 0x...
+std::string proto_name(uint8_t proto) {
+  switch (proto) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 132: return "sctp";
+    case 58: return "icmpv6";
+  }
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", proto);
+  return buf;
+}
+
 }  // namespace
 
 std::optional<Filter> parse_line(std::string_view line, std::string& error) {
@@ -84,7 +98,7 @@ std::optional<Filter> parse_line(std::string_view line, std::string& error) {
 std::string to_tc(const Filter& f, uint32_t pref, std::string_view dev, ActionPolicy policy) {
   std::ostringstream out;
   out << "filter add dev " << dev << " ingress pref " << pref << " protocol ip flower";
-  if (!f.proto_wildcard) out << " ip_proto " << unsigned{f.proto};
+  if (!f.proto_wildcard) out << " ip_proto " << proto_name(f.proto);
   if (f.src.len > 0) out << " src_ip " << format_prefix(f.src);
   if (f.dst.len > 0) out << " dst_ip " << format_prefix(f.dst);
   append_ports(out, "src_port", f.sport);
