@@ -1,0 +1,43 @@
+#include "codegen/helpers.h"
+
+namespace tc2xdp::codegen {
+
+llvm::CallInst* call_helper(llvm::IRBuilderBase& b, BpfHelper id, llvm::Type* ret,
+                            llvm::ArrayRef<llvm::Value*> args, const llvm::Twine& name) {
+  std::vector<llvm::Type*> params;
+  params.reserve(args.size());
+  for (llvm::Value* arg : args) params.push_back(arg->getType());
+  llvm::FunctionType* type = llvm::FunctionType::get(ret, params, false);
+  llvm::Constant* callee = llvm::ConstantExpr::getIntToPtr(
+      b.getInt64(static_cast<uint64_t>(id)), llvm::PointerType::getUnqual(b.getContext()));
+  return b.CreateCall(type, callee, args, name);
+}
+
+llvm::Value* map_lookup_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
+                             llvm::Value* key_ptr, const llvm::Twine& name) {
+  return call_helper(b, BpfHelper::kMapLookupElem, b.getPtrTy(), {map, key_ptr}, name);
+}
+
+llvm::Value* map_update_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
+                             llvm::Value* key_ptr, llvm::Value* value_ptr, uint64_t flags) {
+  return call_helper(b, BpfHelper::kMapUpdateElem, b.getInt64Ty(),
+                     {map, key_ptr, value_ptr, b.getInt64(flags)});
+}
+
+llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b) {
+  return call_helper(b, BpfHelper::kKtimeGetNs, b.getInt64Ty(), {}, "now");
+}
+
+llvm::Value* redirect_map(llvm::IRBuilderBase& b, llvm::GlobalVariable* map, llvm::Value* key,
+                          uint64_t flags) {
+  llvm::Value* key64 = b.CreateZExt(key, b.getInt64Ty());
+  return call_helper(b, BpfHelper::kRedirectMap, b.getInt64Ty(), {map, key64, b.getInt64(flags)},
+                     "redirect");
+}
+
+llvm::Value* xdp_adjust_head(llvm::IRBuilderBase& b, llvm::Value* ctx, llvm::Value* delta) {
+  llvm::Value* delta32 = b.CreateSExtOrTrunc(delta, b.getInt32Ty());
+  return call_helper(b, BpfHelper::kXdpAdjustHead, b.getInt64Ty(), {ctx, delta32}, "adjusted");
+}
+
+}  // namespace tc2xdp::codegen

@@ -1,0 +1,47 @@
+// Calls to BPF helpers. A helper is called through its id cast to a function pointer;
+// the BPF backend turns `call inttoptr(id)` into `call id`.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include <cstdint>
+
+namespace tc2xdp::codegen {
+
+// Ids from the kernel's `enum bpf_func_id` (uapi/linux/bpf.h, stable ABI).
+enum class BpfHelper : uint32_t {
+  kMapLookupElem = 1,
+  kMapUpdateElem = 2,
+  kMapDeleteElem = 3,
+  kKtimeGetNs = 5,
+  kTracePrintk = 6,
+  kGetSmpProcessorId = 8,
+  kRedirect = 23,
+  kXdpAdjustHead = 44,
+  kRedirectMap = 51,
+  kXdpAdjustMeta = 54,
+  kXdpAdjustTail = 65,
+  kFibLookup = 69,
+};
+
+// A raw helper call: `ret (args...)` through inttoptr(id).
+llvm::CallInst* call_helper(llvm::IRBuilderBase& b, BpfHelper id, llvm::Type* ret,
+                            llvm::ArrayRef<llvm::Value*> args, const llvm::Twine& name = "");
+
+// Map arguments are the `.maps` global itself (its address); libbpf patches in the map fd.
+// void *bpf_map_lookup_elem(map, const void *key): null when absent.
+llvm::Value* map_lookup_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
+                             llvm::Value* key_ptr, const llvm::Twine& name = "");
+// long bpf_map_update_elem(map, const void *key, const void *value, u64 flags)
+llvm::Value* map_update_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
+                             llvm::Value* key_ptr, llvm::Value* value_ptr, uint64_t flags);
+// u64 bpf_ktime_get_ns(void)
+llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b);
+// long bpf_redirect_map(map, u64 key, u64 flags): XDP_REDIRECT, or flags' low bits on a miss.
+llvm::Value* redirect_map(llvm::IRBuilderBase& b, llvm::GlobalVariable* map, llvm::Value* key,
+                          uint64_t flags);
+// long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta): 0 on success. Invalidates
+// data/data_end: reload them (XdpFunction::reload_packet_bounds) before touching the packet.
+llvm::Value* xdp_adjust_head(llvm::IRBuilderBase& b, llvm::Value* ctx, llvm::Value* delta);
+
+}  // namespace tc2xdp::codegen
