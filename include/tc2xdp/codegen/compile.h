@@ -1,0 +1,26 @@
+// Rules + plan -> one XDP program, as a BPF ELF object in memory.
+#pragma once
+
+#include "tc2xdp/codegen/bpf_program.h"
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::codegen {
+
+// The names every compiled program uses; the runtime and the tests find maps by them.
+inline constexpr const char* kProgramName = "tc2xdp_main";
+// PERCPU_ARRAY u32 -> plan::RuleCounters, one entry per plan stats slot.
+inline constexpr const char* kStatsMap = "t2x_stats";
+// DEVMAP: redirect slot -> ifindex (plan::Plan::redirects), filled by the runtime.
+inline constexpr const char* kRedirectMap = "t2x_redirect";
+// PERCPU_ARRAY with one u32: index+1 (into RuleSet::rules()) of the rule whose action ended
+// classification of the last packet on this CPU (a punted rule counts), 0 on a miss.
+inline constexpr const char* kLastMatchMap = "t2x_last";
+
+// Lowers the plan. Errors only for internal failures (LLVM); rules the plan punts are compiled as
+// punts, never dropped.
+Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
+                           const EmitOptions& options = {});
+
+}  // namespace tc2xdp::codegen
