@@ -100,6 +100,10 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
 // catches every packet the rule might match and no later rule steals one.
 ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
 
+// A human-readable account of the plan: what is parsed, each rule's terminal or punt reason.
+std::string describe(const Plan& plan, const ir::RuleSet& rules);
+const char* terminal_name(Terminal::Kind kind);
+
 // Per-rule counters as the program stores them (one per CPU, summed by the runtime).
 struct RuleCounters {
   uint64_t packets = 0;

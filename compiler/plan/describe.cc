@@ -1,0 +1,65 @@
+// The plan in words, for `tc2xdp compile --emit plan`.
+#include <sstream>
+
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+const char* terminal_name(Terminal::Kind kind) {
+  switch (kind) {
+    case Terminal::Kind::kPass: return "pass";
+    case Terminal::Kind::kDrop: return "drop";
+    case Terminal::Kind::kContinue: return "continue";
+    case Terminal::Kind::kGotoChain: return "goto";
+    case Terminal::Kind::kRedirect: return "redirect";
+    case Terminal::Kind::kPunt: return "punt";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string parsed_headers(const ParsePlan& p) {
+  std::string out = "eth";
+  const std::pair<bool, const char*> layers[] = {
+      {p.vlan, "vlan"}, {p.cvlan, "cvlan"}, {p.mpls, "mpls"}, {p.arp, "arp"},
+      {p.ipv4, "ipv4"}, {p.ipv6, "ipv6"},   {p.l4, "l4"},     {p.icmp, "icmp"}};
+  for (const auto& [on, name] : layers)
+    if (on) out += std::string(" ") + name;
+  if (p.mpls) out += " (mpls depth " + std::to_string(p.mpls_depth) + ")";
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Plan& plan, const ir::RuleSet& rules) {
+  std::ostringstream out;
+  out << "parse: " << parsed_headers(plan.parse) << "\nfields:";
+  for (size_t i = 0; i < ir::kFieldCount; ++i)
+    if (plan.parse.fields.test(i)) out << ' ' << ir::field_info(static_cast<ir::Field>(i)).name;
+  if (plan.parse.src_port_range) out << " src_port(range)";
+  if (plan.parse.dst_port_range) out << " dst_port(range)";
+  if (plan.parse.indev) out << " indev";
+  out << "\nrules: " << plan.rules.size() << " (" << plan.punted_count() << " punted), "
+      << plan.stats_slots << " stats slots, " << plan.redirects.size() << " redirect targets\n";
+  for (const auto& chain : plan.chains) {
+    out << "chain " << chain.chain << ":\n";
+    for (size_t index : chain.rules) {
+      const auto& pr = plan.rules[index];
+      out << "  pref " << pr.pref << " handle 0x" << std::hex << pr.handle << std::dec << " -> "
+          << terminal_name(pr.terminal.kind);
+      if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
+      if (pr.terminal.kind == Terminal::Kind::kRedirect)
+        out << " dev " << plan.redirects[pr.terminal.redirect_slot].dev;
+      if (!pr.offloaded) out << " (" << pr.punt_reason << ")";
+      const auto& origin = rules.rules()[index].origin;
+      if (origin.line) out << "  [" << origin.file << ':' << origin.line << ']';
+      out << '\n';
+    }
+  }
+  for (const auto& target : plan.redirects)
+    out << "redirect slot " << target.slot << ": " << target.dev << '\n';
+  return out.str();
+}
+
+}  // namespace tc2xdp::plan
