@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -54,6 +55,10 @@ const char* xdp_mode_name(XdpMode mode) {
 }
 
 Result<XdpLink> XdpLink::attach(uint32_t ifindex, int prog_fd, XdpMode mode) {
+  char name[IF_NAMESIZE];
+  if (!if_indextoname(ifindex, name))  // the kernel says EINVAL here, which misleads
+    return Error{"attach XDP to ifindex " + std::to_string(ifindex), ENODEV,
+                 attach_hint(ENODEV, mode)};
   LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = attach_flags(mode));
   const int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
   if (fd < 0)

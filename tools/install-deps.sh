@@ -8,7 +8,7 @@ packages=(
   llvm-19-dev libbpf-dev libelf-dev zlib1g-dev libzstd-dev
   libnl-3-dev libnl-route-3-dev
   libgtest-dev googletest libpcap-dev
-  bpftool iproute2 nftables tcpdump
+  bpftool iproute2 iputils-ping nftables tcpdump
   python3-scapy
   clang-19  # only to build BPF C test fixtures, never used by the product
 )
