@@ -54,6 +54,12 @@ Result<BpfObject> BpfObject::load(std::span<const uint8_t> elf, const LoadOption
     return Error{"bpf_object__open_mem", error, join(capture.warnings())};
   }
   BpfObject object(raw);
+  for (const auto& [name, fd] : options.reuse_maps) {
+    bpf_map* map = bpf_object__find_map_by_name(raw, name.c_str());
+    if (map == nullptr) return Error{"bpf_map__reuse_fd", ENOENT, "no map '" + name + "'"};
+    if (const int err = bpf_map__reuse_fd(map, fd))
+      return Error{"bpf_map__reuse_fd", -err, "map '" + name + "' changed shape"};
+  }
 
   // One buffer for all programs: they load one after another and we report the failing one.
   std::vector<char> log(options.log_size, '\0');

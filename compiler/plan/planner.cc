@@ -85,10 +85,39 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
   return fp;
 }
 
+// Keeps surviving rules' slots; gives new rules the lowest slots nobody held before.
+class StatsSlots {
+ public:
+  explicit StatsSlots(const std::map<RuleKey, uint32_t>& previous) : previous_(previous) {
+    for (const auto& [key, slot] : previous) taken_.insert(slot);
+  }
+  uint32_t assign(const RuleKey& key) {
+    auto it = previous_.find(key);
+    uint32_t slot;
+    if (it != previous_.end()) {
+      slot = it->second;
+    } else {
+      while (taken_.contains(next_free_)) ++next_free_;
+      slot = next_free_;
+      taken_.insert(slot);
+    }
+    size_ = std::max(size_, slot + 1);
+    return slot;
+  }
+  uint32_t size() const { return size_; }
+
+ private:
+  const std::map<RuleKey, uint32_t>& previous_;
+  std::set<uint32_t> taken_;
+  uint32_t next_free_ = 0;
+  uint32_t size_ = 0;
+};
+
 }  // namespace
 
 Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags) {
   Plan plan;
+  StatsSlots slots(options.previous_stats_slots);
   std::map<std::string, uint32_t> redirect_slots;
   std::map<uint32_t, ChainPlan> chains;
   chains[0].chain = 0;
@@ -101,7 +130,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     pr.handle = rule.handle;
     pr.protocol = rule.protocol;
     pr.n_proto = ir::effective_eth_type(rule);
-    pr.stats_slot = plan.stats_slots++;
+    pr.stats_slot = slots.assign({rule.chain, rule.pref, rule.handle});
 
     if (rule.match.indev && options.resolve_device)
       pr.indev_ifindex = options.resolve_device(*rule.match.indev);
@@ -130,6 +159,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   for (size_t i = 0; i < plan.rules.size(); ++i)
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
+  plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
   plan.shape_fingerprint = fingerprint(plan, rules);
   return plan;
 }

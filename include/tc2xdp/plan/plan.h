@@ -5,6 +5,7 @@
 #include <bitset>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,7 +78,7 @@ struct Plan {
   std::vector<PlannedRule> rules;  // parallel to RuleSet::rules()
   std::vector<ChainPlan> chains;   // chain 0 first, then ascending
   std::vector<RedirectTarget> redirects;
-  uint32_t stats_slots = 0;
+  uint32_t stats_slots = 0;        // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;    // goto chain bound; beyond it the packet is dropped
   // Equal for two plans whose programs differ only in map contents.
   std::string shape_fingerprint;
@@ -86,9 +87,21 @@ struct Plan {
   size_t punted_count() const;
 };
 
+// A rule's identity within one hook.
+struct RuleKey {
+  uint32_t chain = 0, pref = 0, handle = 0;
+  auto operator<=>(const RuleKey&) const = default;
+};
+
 struct PlanOptions {
   // indev and mirred device names to ifindexes; a rule naming an unknown device is punted.
   std::function<std::optional<uint32_t>(const std::string&)> resolve_device;
+  // The previous program's stats slots. A rule found here keeps its slot, so its counters survive
+  // a recompile in the reused map; new rules take slots none of these use (a slot freed by this
+  // change may still be counted into by the old program until the swap).
+  std::map<RuleKey, uint32_t> previous_stats_slots;
+  // The counters map's size is at least this (headroom, so it can be reused as rules grow).
+  uint32_t min_stats_slots = 0;
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each

@@ -6,6 +6,9 @@
 //   int stats = *obj->map_fd("stats");
 #pragma once
 
+#include <utility>
+#include <vector>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,6 +28,9 @@ struct LoadOptions {
   // libbpf silently drops BTF the kernel refuses (maps then lose their key/value types, and
   // verifier logs their source lines). tc2xdp emits the BTF, so a refusal is a bug: fail.
   bool require_btf = true;
+  // Maps to take over from a previous program (by map name -> fd), so their contents (counters)
+  // survive a recompile. The shapes must match; libbpf refuses otherwise.
+  std::vector<std::pair<std::string, int>> reuse_maps;
 };
 
 class BpfObject {

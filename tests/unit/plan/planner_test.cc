@@ -147,3 +147,28 @@ TEST(Planner, ParsePlanCoversOnlyWhatRulesRead) {
 
 }  // namespace
 }  // namespace tc2xdp::plan
+
+namespace tc2xdp::plan {
+namespace {
+
+TEST(Planner, StatsSlotsSurviveRecompilesAndNewRulesTakeFreshSlots) {
+  Diagnostics d;
+  ir::RuleSet set;
+  for (uint32_t pref : {10, 20, 30}) {
+    ir::Rule r;
+    r.pref = pref;
+    r.protocol = 0x0800;
+    ASSERT_TRUE(set.apply({ir::CommandOp::kAdd, r}, d));
+  }
+  PlanOptions options;
+  options.previous_stats_slots = {{{0, 20, 1}, 7}, {{0, 99, 1}, 0}};  // pref 99 was deleted
+  options.min_stats_slots = 64;
+  Plan p = make_plan(set, options, d);
+  EXPECT_EQ(p.rules[1].stats_slot, 7u);  // kept
+  EXPECT_EQ(p.rules[0].stats_slot, 1u);  // 0 was pref 99's: not reused in this change
+  EXPECT_EQ(p.rules[2].stats_slot, 2u);
+  EXPECT_EQ(p.stats_slots, 64u);
+}
+
+}  // namespace
+}  // namespace tc2xdp::plan
