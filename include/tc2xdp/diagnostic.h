@@ -71,6 +71,7 @@ class Result {
   T& operator*() { return value(); }
   T* operator->() { return &value(); }
   const Error& error() const { return std::get<Error>(v_); }
+  T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
 
  private:
   std::variant<T, Error> v_;

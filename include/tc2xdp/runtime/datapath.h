@@ -1,0 +1,76 @@
+// One interface under tc2xdp's management: its rules, the compiled program attached through a
+// pinned bpf_link, and per-rule counters that survive recompiles and the CLI's exit.
+//
+// State lives in two places: pins under /sys/fs/bpf/tc2xdp/<ifname>/ (the link and the counters
+// map) and the rules in canonical tc syntax under /run/tc2xdp/<ifname>/. A later process finds
+// both again by the interface's name.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/plan.h"
+#include "tc2xdp/runtime/xdp_link.h"
+
+namespace tc2xdp::runtime {
+
+struct DatapathPaths {
+  std::string pin_root = "/sys/fs/bpf/tc2xdp";
+  std::string state_root = "/run/tc2xdp";
+};
+
+struct ApplyOptions {
+  XdpMode mode = XdpMode::kNative;
+  // Native was not asked for explicitly: fall back to generic when the driver lacks native XDP.
+  bool allow_generic_fallback = true;
+  DatapathPaths paths;
+};
+
+struct ApplyReport {
+  bool attached_now = false;  // first attachment (vs. an atomic swap)
+  bool counters_kept = true;  // the counters map was reused
+  XdpMode mode = XdpMode::kNative;
+  uint32_t verified_instructions = 0;
+  std::vector<std::string> notes;  // e.g. the fall back to generic mode
+};
+
+class Datapath {
+ public:
+  // Makes `ifname`'s rules exactly `rules`, transactionally: compile and load first, then attach
+  // or swap the live link atomically. On any failure the interface keeps its old program and
+  // state. Punt warnings go to `diags`.
+  static Result<ApplyReport> apply(const std::string& ifname, const ir::RuleSet& rules,
+                                   const ApplyOptions& options, Diagnostics& diags);
+
+  // The managed state of `ifname`; an Error if tc2xdp does not manage it.
+  static Result<Datapath> open(const std::string& ifname, const DatapathPaths& paths = {});
+
+  // Interfaces with state under the paths.
+  static std::vector<std::string> managed(const DatapathPaths& paths = {});
+
+  // Detaches the program and removes the pins and state.
+  static Status detach(const std::string& ifname, const DatapathPaths& paths = {});
+
+  const std::string& ifname() const { return ifname_; }
+  const ir::RuleSet& rules() const { return rules_; }
+  const plan::Plan& plan() const { return plan_; }
+  XdpMode mode() const { return mode_; }
+  uint32_t program_id() const { return program_id_; }
+
+  // Counters per rule, parallel to rules(): packets and bytes summed over CPUs, last hit the
+  // latest of them.
+  Result<std::vector<plan::RuleCounters>> counters() const;
+
+ private:
+  std::string ifname_;
+  DatapathPaths paths_;
+  ir::RuleSet rules_;
+  plan::Plan plan_;
+  XdpMode mode_ = XdpMode::kNative;
+  uint32_t program_id_ = 0;
+};
+
+}  // namespace tc2xdp::runtime

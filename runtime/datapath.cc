@@ -1,0 +1,230 @@
+#include "tc2xdp/runtime/datapath.h"
+
+#include <dirent.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+#include <bpf/bpf.h>
+
+#include "datapath_state.h"
+#include "tc2xdp/codegen/compile.h"
+#include "tc2xdp/runtime/bpf_object.h"
+#include "tc2xdp/runtime/map_io.h"
+
+namespace tc2xdp::runtime {
+
+namespace {
+
+constexpr uint32_t kMinStatsCapacity = 64;
+
+std::optional<uint32_t> host_device(const std::string& name) {
+  const unsigned index = if_nametoindex(name.c_str());
+  return index ? std::optional<uint32_t>(index) : std::nullopt;
+}
+
+// Room for the rule set to double before the counters map must be replaced.
+uint32_t stats_capacity_for(size_t rules) {
+  return std::max<uint32_t>(kMinStatsCapacity, std::bit_ceil(static_cast<uint32_t>(rules) * 2));
+}
+
+Result<uint32_t> map_max_entries(int fd) {
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return Error{"map info", errno, ""};
+  return info.max_entries;
+}
+
+Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
+  if (plan.redirects.empty()) return Ok{};
+  auto fd = object.map_fd(codegen::kRedirectMap);
+  if (!fd) return fd.error();
+  for (const auto& target : plan.redirects) {
+    auto ifindex = host_device(target.dev);
+    if (!ifindex)
+      return Error{"mirred redirect", ENODEV,
+                   "device '" + target.dev + "' does not exist in this network namespace"};
+    const uint32_t slot = target.slot;
+    if (auto s = update_elem(*fd, bytes_of(slot), bytes_of(*ifindex)); !s) return s;
+  }
+  return Ok{};
+}
+
+// Zeroes the slots of rules that are new to this program, so they start from nothing.
+Status reset_new_slots(int stats_fd, const plan::Plan& plan,
+                       const std::map<plan::RuleKey, uint32_t>& previous) {
+  auto cpus = possible_cpus();
+  if (!cpus) return cpus.error();
+  const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
+  for (const auto& r : plan.rules) {
+    if (previous.contains({r.chain, r.pref, r.handle})) continue;
+    if (auto s = update_elem(stats_fd, bytes_of(r.stats_slot), zeros); !s) return s;
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet& rules,
+                                    const ApplyOptions& options, Diagnostics& diags) {
+  const auto ifindex = host_device(ifname);
+  if (!ifindex)
+    return Error{"apply rules to " + ifname, ENODEV,
+                 "no such device in this network namespace ('ip link' lists them)"};
+  const std::string pins = pin_dir(options.paths, ifname);
+  if (auto s = ensure_bpffs_dir(pins); !s) return s.error();
+
+  auto saved = read_state(options.paths, ifname);
+  if (!saved) return saved.error();
+  std::optional<XdpLink> link;
+  UniqueFd old_stats;
+  std::map<plan::RuleKey, uint32_t> previous_slots;
+  uint32_t capacity = stats_capacity_for(rules.size());
+  if (*saved) {
+    if ((*saved)->mode != options.mode && !(options.allow_generic_fallback &&
+                                            options.mode == XdpMode::kNative))
+      return Error{"apply rules to " + ifname, EBUSY,
+                   std::string("it is attached in ") + xdp_mode_name((*saved)->mode) +
+                       " mode; 'tc2xdp detach " + ifname + "' first to change mode"};
+    auto opened = XdpLink::open_pinned(pins + "/link");
+    if (!opened) return opened.error();
+    link.emplace(std::move(*opened));
+    const int fd = bpf_obj_get((pins + "/stats").c_str());
+    if (fd >= 0) {
+      old_stats = UniqueFd(fd);
+      auto entries = map_max_entries(fd);
+      if (entries && *entries >= capacity) capacity = *entries;
+      previous_slots = (*saved)->slots;
+    }
+  }
+
+  plan::PlanOptions plan_options{host_device, previous_slots, capacity};
+  plan::Plan plan = plan::make_plan(rules, plan_options, diags);
+  if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
+  auto program = codegen::compile(rules, plan);
+  if (!program) return program.error();
+
+  ApplyReport report;
+  LoadOptions load_options;
+  load_options.object_name = "t2x_" + ifname.substr(0, 10);
+  report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == capacity;
+  if (report.counters_kept) load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()}};
+  auto object = BpfObject::load(program->object, load_options);
+  if (!object) return object.error();
+  auto prog_fd = object->program_fd(codegen::kProgramName);
+  if (!prog_fd) return prog_fd.error();
+  auto stats_fd = object->map_fd(codegen::kStatsMap);
+  if (!stats_fd) return stats_fd.error();
+  if (auto s = fill_redirects(plan, *object); !s) return s.error();
+  if (auto s = reset_new_slots(*stats_fd, plan, report.counters_kept ? previous_slots
+                                                                     : decltype(previous_slots){});
+      !s)
+    return s.error();
+  report.verified_instructions = verified_instructions(*prog_fd).value_or(0);
+
+  // Everything that can fail without touching the interface has run. Now attach or swap.
+  report.mode = *saved ? (*saved)->mode : options.mode;
+  if (link) {
+    if (auto s = link->update(*prog_fd); !s) return s.error();
+  } else {
+    auto attached = XdpLink::attach(*ifindex, *prog_fd, options.mode);
+    if (!attached && options.mode == XdpMode::kNative && options.allow_generic_fallback &&
+        (attached.error().errno_value == EOPNOTSUPP || attached.error().errno_value == EINVAL)) {
+      attached = XdpLink::attach(*ifindex, *prog_fd, XdpMode::kGeneric);
+      if (attached) {
+        report.mode = XdpMode::kGeneric;
+        report.notes.push_back(ifname + " has no native XDP; attached in generic mode");
+      }
+    }
+    if (!attached) return attached.error();
+    unlink((pins + "/link").c_str());
+    if (auto s = attached->pin(pins + "/link"); !s) {
+      (void)attached->detach();
+      return s.error();
+    }
+    report.attached_now = true;
+  }
+  if (!report.counters_kept) {
+    unlink((pins + "/stats").c_str());
+    if (bpf_obj_pin(*stats_fd, (pins + "/stats").c_str()) != 0)
+      return Error{"pin counters of " + ifname, errno, ""};
+  }
+  if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s) return s.error();
+  return report;
+}
+
+Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& paths) {
+  auto saved = read_state(paths, ifname);
+  if (!saved) return saved.error();
+  if (!*saved)
+    return Error{"open " + ifname, ENOENT,
+                 ifname + " is not managed by tc2xdp ('tc2xdp status' lists those that are)"};
+  Datapath dp;
+  dp.ifname_ = ifname;
+  dp.paths_ = paths;
+  dp.mode_ = (*saved)->mode;
+  dp.rules_ = std::move((*saved)->rules);
+  Diagnostics ignored;  // the warnings were shown when the rules were applied
+  dp.plan_ = plan::make_plan(dp.rules_, {host_device, (*saved)->slots, 0}, ignored);
+  auto link = XdpLink::open_pinned(pin_dir(paths, ifname) + "/link");
+  if (link) dp.program_id_ = link->program_id().value_or(0);
+  return dp;
+}
+
+std::vector<std::string> Datapath::managed(const DatapathPaths& paths) {
+  std::vector<std::string> names;
+  if (DIR* dir = opendir(paths.state_root.c_str())) {
+    while (const dirent* entry = readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name != "." && name != ".." && access((paths.state_root + "/" + name + "/mode").c_str(), F_OK) == 0)
+        names.push_back(name);
+    }
+    closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
+  const std::string pins = pin_dir(paths, ifname);
+  auto link = XdpLink::open_pinned(pins + "/link");
+  auto saved = read_state(paths, ifname);
+  if (!link && saved && !*saved)
+    return Error{"detach " + ifname, ENOENT, ifname + " is not managed by tc2xdp"};
+  if (link) {
+    if (auto s = link->detach(); !s && s.error().errno_value != ENOLINK) return s;
+  }
+  unlink((pins + "/link").c_str());
+  unlink((pins + "/stats").c_str());
+  rmdir(pins.c_str());
+  return remove_state(paths, ifname);
+}
+
+Result<std::vector<plan::RuleCounters>> Datapath::counters() const {
+  const int fd = bpf_obj_get((pin_dir(paths_, ifname_) + "/stats").c_str());
+  if (fd < 0) return Error{"open counters of " + ifname_, -fd, ""};
+  UniqueFd stats(fd);
+  auto cpus = possible_cpus();
+  if (!cpus) return cpus.error();
+  std::vector<plan::RuleCounters> out;
+  for (const auto& r : plan_.rules) {
+    auto value = lookup_elem(fd, bytes_of(r.stats_slot), sizeof(plan::RuleCounters) * *cpus);
+    if (!value) return value.error();
+    plan::RuleCounters sum;
+    for (int cpu = 0; cpu < *cpus; ++cpu) {
+      plan::RuleCounters c;
+      std::memcpy(&c, value->data() + cpu * sizeof c, sizeof c);
+      sum.packets += c.packets;
+      sum.bytes += c.bytes;
+      sum.last_hit_ns = std::max(sum.last_hit_ns, c.last_hit_ns);
+    }
+    out.push_back(sum);
+  }
+  return out;
+}
+
+}  // namespace tc2xdp::runtime

@@ -1,0 +1,102 @@
+#include "datapath_state.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "tc2xdp/frontend/tc.h"
+
+namespace tc2xdp::runtime {
+
+namespace {
+
+Status make_dirs(const std::string& dir) {
+  for (size_t pos = 0; pos != std::string::npos;) {
+    pos = dir.find('/', pos + 1);
+    const std::string path = dir.substr(0, pos);
+    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Error{"mkdir " + path, errno, ""};
+  }
+  return Ok{};
+}
+
+Status write_file(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out.flush()) return Error{"write " + tmp, errno, ""};
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) return Error{"rename " + tmp, errno, ""};
+  return Ok{};
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+}  // namespace
+
+std::string pin_dir(const DatapathPaths& paths, const std::string& ifname) {
+  return paths.pin_root + "/" + ifname;
+}
+
+std::string state_dir(const DatapathPaths& paths, const std::string& ifname) {
+  return paths.state_root + "/" + ifname;
+}
+
+Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
+                                             const std::string& ifname) {
+  const std::string dir = state_dir(paths, ifname);
+  auto mode_text = read_file(dir + "/mode");
+  if (!mode_text) return std::optional<SavedState>{};
+  SavedState state;
+  if (mode_text->starts_with("generic")) state.mode = XdpMode::kGeneric;
+  else if (mode_text->starts_with("hw")) state.mode = XdpMode::kHardware;
+  auto rules_text = read_file(dir + "/rules.tc");
+  auto slots_text = read_file(dir + "/slots");
+  if (!rules_text || !slots_text)
+    return Error{"read state of " + ifname, ENOENT, dir + " is incomplete; 'tc2xdp detach' resets it"};
+  Diagnostics diags;
+  if (!frontend::tc::load_rules(*rules_text, dir + "/rules.tc", state.rules, diags))
+    return Error{"read state of " + ifname, EINVAL, diags.to_string()};
+  std::istringstream slots(*slots_text);
+  plan::RuleKey key;
+  uint32_t slot;
+  while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
+  return std::optional<SavedState>(std::move(state));
+}
+
+Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
+                   const plan::Plan& plan, XdpMode mode) {
+  const std::string dir = state_dir(paths, ifname);
+  if (auto made = make_dirs(dir); !made) return made;
+  std::string slots;
+  for (const auto& r : plan.rules)
+    slots += std::to_string(r.chain) + ' ' + std::to_string(r.pref) + ' ' +
+             std::to_string(r.handle) + ' ' + std::to_string(r.stats_slot) + '\n';
+  // rules first, mode last: mode's presence says the state is whole.
+  for (const auto& [name, content] :
+       {std::pair<std::string, std::string>{"rules.tc", frontend::tc::print_rule_set(rules)},
+        {"slots", slots},
+        {"mode", std::string(xdp_mode_name(mode)) + "\n"}}) {
+    if (auto written = write_file(dir + "/" + name, content); !written) return written;
+  }
+  return Ok{};
+}
+
+Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
+  const std::string dir = state_dir(paths, ifname);
+  for (const char* name : {"mode", "rules.tc", "slots"}) unlink((dir + "/" + name).c_str());
+  rmdir(dir.c_str());
+  return Ok{};
+}
+
+}  // namespace tc2xdp::runtime
