@@ -105,7 +105,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   plan::PlanOptions plan_options{host_device, previous_slots, capacity};
   plan::Plan plan = plan::make_plan(rules, plan_options, diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
-  auto program = codegen::compile(rules, plan);
+  auto program = options.compiler ? options.compiler(rules, plan) : codegen::compile(rules, plan);
   if (!program) return program.error();
 
   ApplyReport report;

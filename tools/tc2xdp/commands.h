@@ -10,5 +10,13 @@ using Args = std::vector<std::string>;
 
 int run_check(const Args& args);
 int run_fmt(const Args& args);
+int run_compile(const Args& args);
+int run_attach(const Args& args);
+int run_apply(const Args& args);
+int run_detach(const Args& args);
+int run_filter(const Args& args);
+int run_show(const Args& args);
+int run_status(const Args& args);
+int run_trace(const Args& args);
 
 }  // namespace tc2xdp::cli

@@ -30,6 +30,12 @@ struct FlowKey {
   };
   std::vector<Lse> mpls;  // top of stack first, at most kMaxMplsDepth
   uint32_t ingress_ifindex = 0;
+  // The TPIDs of the first two tags the dissector consumed (0: no such tag). flower keys them
+  // implicitly: the outer one for a VLAN protocol, the inner one for a VLAN vlan_ethtype.
+  uint16_t vlan_tpid = 0;
+  uint16_t cvlan_tpid = 0;
+  // Shorter than an Ethernet header: the stack never classifies it; no rule can match.
+  bool runt = false;
 };
 
 // Parses a frame the way the kernel's flow dissector does for cls_flower.
@@ -58,16 +64,28 @@ struct Outcome {
 
 struct Options {
   DeviceResolver resolve_device;  // may be empty: every name is unknown
-  int max_chain_hops = 32;        // goto chain / reclassify loop bound (cls_api's max_reclassify_loop is 16..)
+  // goto chain / reclassify bound, as __tcf_classify's max_reclassify_loop (16): this many restarts
+  // are followed; the next one drops the packet.
+  int max_chain_hops = 16;
   // A rule the compiler cannot offload is "punt to the stack": its match ends classification with
   // XDP_PASS. The differential tests pass the compiler's decision here.
   std::function<bool(const ir::Rule&)> is_punted;
+  // The match to evaluate for a rule, when it differs from rule.match: the compiler widens a
+  // punted rule's match to what XDP can see (plan::evaluated_match). Empty: rule.match.
+  std::function<ir::Match(const ir::Rule&)> evaluated_match;
 };
 
 Outcome classify(const ir::RuleSet& rules, std::span<const uint8_t> frame, uint32_t ingress_ifindex,
                  const Options& options);
 
-// True if the rule's match accepts the key (resolver needed for indev).
+// True if the rule's match accepts the key (resolver needed for indev). Evaluates
+// options.evaluated_match(rule) when set, else rule.match.
 bool matches(const ir::Rule& rule, const FlowKey& key, const Options& options);
+// The same for an explicit match; the rule supplies protocol (n_proto, VLAN TPIDs).
+bool matches(const ir::Rule& rule, const ir::Match& match, const FlowKey& key,
+             const Options& options);
+
+// One line describing what the dissector found, for explanations.
+std::string describe(const FlowKey& key);
 
 }  // namespace tc2xdp::reference

@@ -6,10 +6,12 @@
 // both again by the interface's name.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tc2xdp/codegen/bpf_program.h"
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
 #include "tc2xdp/plan/plan.h"
@@ -22,11 +24,15 @@ struct DatapathPaths {
   std::string state_root = "/run/tc2xdp";
 };
 
+// Turns a planned rule set into a BPF object; codegen::compile unless a caller says otherwise.
+using Compiler = std::function<Result<codegen::BpfProgram>(const ir::RuleSet&, const plan::Plan&)>;
+
 struct ApplyOptions {
   XdpMode mode = XdpMode::kNative;
   // Native was not asked for explicitly: fall back to generic when the driver lacks native XDP.
   bool allow_generic_fallback = true;
   DatapathPaths paths;
+  Compiler compiler;  // empty: codegen::compile
 };
 
 struct ApplyReport {

@@ -1,0 +1,56 @@
+// A compiled rule set loaded for BPF_PROG_TEST_RUN, and the comparison of what it did to a frame
+// with what the reference interpreter says: the core of `tc2xdp trace` and the differential tests.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/codegen/bpf_program.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/plan.h"
+#include "tc2xdp/reference/interpreter.h"
+#include "tc2xdp/runtime/bpf_object.h"
+
+namespace tc2xdp::runtime {
+
+struct ProgramOutcome {
+  reference::Verdict verdict = reference::Verdict::kPass;
+  std::optional<size_t> rule_index;  // the rule whose action ended classification
+  std::optional<uint32_t> redirect_ifindex;
+  std::vector<uint8_t> output;
+};
+
+class LoadedProgram {
+ public:
+  // Loads the object and fills its redirect map with the devices `resolve` knows.
+  static Result<LoadedProgram> load(const plan::Plan& plan, const codegen::BpfProgram& program,
+                                    const reference::DeviceResolver& resolve);
+
+  // Runs one frame (ingress_ifindex must name a device of this namespace; 1 is lo).
+  Result<ProgramOutcome> run(std::span<const uint8_t> frame, uint32_t ingress_ifindex = 1);
+  // Per-rule counters summed over CPUs, parallel to the plan's rules.
+  Result<std::vector<plan::RuleCounters>> counters() const;
+  int program_fd() const { return prog_fd_; }
+
+ private:
+  LoadedProgram(BpfObject object, const plan::Plan& plan) : object_(std::move(object)), plan_(&plan) {}
+  BpfObject object_;
+  const plan::Plan* plan_;
+  int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
+  std::vector<std::optional<uint32_t>> redirect_ifindex_;  // by redirect slot
+};
+
+// The reference's options for a plan: its punt decisions and the matches the program evaluates.
+reference::Options reference_options(const plan::Plan& plan, const ir::RuleSet& rules,
+                                     reference::DeviceResolver resolve);
+
+// Empty if the program and the reference agree on verdict, rule, redirect target and bytes;
+// otherwise what differs, in words.
+std::string compare_outcomes(const ProgramOutcome& program, const reference::Outcome& expected,
+                             const ir::RuleSet& rules);
+
+std::string to_hex(std::span<const uint8_t> bytes);
+
+}  // namespace tc2xdp::runtime

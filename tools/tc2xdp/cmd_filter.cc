@@ -1,0 +1,39 @@
+// tc2xdp filter add|replace|change|del dev DEV ingress ... flower ...: one change, tc's syntax.
+#include <iostream>
+
+#include "commands.h"
+#include "datapath_cli.h"
+#include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/datapath.h"
+
+namespace tc2xdp::cli {
+
+int run_filter(const Args& args) {
+  Args words = {"filter"};
+  words.insert(words.end(), args.begin(), args.end());
+  Diagnostics diags;
+  auto commands = frontend::tc::parse_words(words, "<cmdline>", diags);
+  if (diags.has_errors() || commands.size() != 1) {
+    std::cerr << diags.to_string();
+    if (!diags.has_errors()) std::cerr << "usage: tc2xdp filter add|replace|change|del dev DEV ...\n";
+    return diags.has_errors() ? 1 : 2;
+  }
+  const std::string dev = commands[0].rule.dev;
+  if (dev.empty()) {
+    std::cerr << "tc2xdp: the filter command needs 'dev DEV'\n";
+    return 2;
+  }
+  ir::RuleSet rules;
+  runtime::ApplyOptions options;
+  if (auto current = runtime::Datapath::open(dev)) {
+    rules = current->rules();
+    options.mode = current->mode();
+  }
+  if (!rules.apply(commands[0], diags)) {
+    std::cerr << diags.to_string();
+    return 1;
+  }
+  return apply_rules(dev, rules, options);
+}
+
+}  // namespace tc2xdp::cli

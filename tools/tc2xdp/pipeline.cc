@@ -1,0 +1,32 @@
+#include "pipeline.h"
+
+#include <net/if.h>
+
+#include <iostream>
+
+#include "rules_input.h"
+
+namespace tc2xdp::cli {
+
+std::optional<uint32_t> resolve_device(const std::string& name) {
+  const unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) return std::nullopt;
+  return index;
+}
+
+std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit) {
+  auto rules = load_rule_file(path);
+  if (!rules) return std::nullopt;
+  Diagnostics diags;
+  plan::Plan plan = plan::make_plan(*rules, {resolve_device}, diags);
+  std::cerr << diags.to_string();
+  if (diags.has_errors()) return std::nullopt;
+  auto program = codegen::compile(*rules, plan, emit);
+  if (!program) {
+    std::cerr << "tc2xdp: " << program.error().to_string() << "\n";
+    return std::nullopt;
+  }
+  return Compiled{std::move(*rules), std::move(plan), std::move(*program)};
+}
+
+}  // namespace tc2xdp::cli
