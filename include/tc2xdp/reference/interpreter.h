@@ -21,8 +21,8 @@ const char* verdict_name(Verdict v);  // "XDP_DROP", ...
 // present only if the frame carries it (a truncated frame never matches fields it lacks).
 struct FlowKey {
   std::array<std::optional<ir::Bytes16>, ir::kFieldCount> fields{};
-  uint16_t n_proto = 0;          // innermost ethertype (after VLAN tags), host order
-  uint16_t outer_protocol = 0;   // the frame's ethertype or outer TPID, host order (cls_api check)
+  uint16_t n_proto = 0;         // innermost ethertype (after VLAN tags), host order
+  uint16_t outer_protocol = 0;  // the frame's ethertype or outer TPID, host order (cls_api check)
   std::optional<uint16_t> src_port, dst_port;  // host order, for ranges
   struct Lse {
     uint32_t label;
@@ -54,12 +54,12 @@ struct RuleRef {
 
 struct Outcome {
   Verdict verdict = Verdict::kPass;
-  std::optional<RuleRef> matched;        // the rule whose action ended classification
-  std::vector<RuleRef> hits;             // every rule that matched, in order (counters)
+  std::optional<RuleRef> matched;  // the rule whose action ended classification
+  std::vector<RuleRef> hits;       // every rule that matched, in order (counters)
   std::optional<uint32_t> redirect_ifindex;
-  std::vector<uint8_t> output;           // the frame as the actions left it
-  bool punted = false;                   // ended on a rule the compiler cannot offload
-  std::string explanation;               // one line per step, for `tc2xdp trace`
+  std::vector<uint8_t> output;  // the frame as the actions left it
+  bool punted = false;          // ended on a rule the compiler cannot offload
+  std::string explanation;      // one line per step, for `tc2xdp trace`
 };
 
 struct Options {
@@ -78,7 +78,9 @@ struct Options {
 Outcome classify(const ir::RuleSet& rules, std::span<const uint8_t> frame, uint32_t ingress_ifindex,
                  const Options& options);
 
-// True if the rule's match accepts the key (resolver needed for indev). Evaluates
+// True if the rule would catch the frame: its protocol (cls_api's check against the frame's
+// ethertype or outer TPID; `all` matches every frame) and its flower match (resolver needed for
+// indev). Evaluates
 // options.evaluated_match(rule) when set, else rule.match.
 bool matches(const ir::Rule& rule, const FlowKey& key, const Options& options);
 // The same for an explicit match; the rule supplies protocol (n_proto, VLAN TPIDs).

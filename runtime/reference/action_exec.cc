@@ -1,0 +1,116 @@
+// tcf_action_exec: actions run in order while they return pipe; any other verdict ends the list.
+// `jump N` restarts the list and skips its first N actions (at most 31 times; a jump of 0 or past
+// the end is a faulty opcode and ends with ok). Each action's effect is applied to the frame.
+#include "action_exec.h"
+
+#include <variant>
+
+#include "frame_actions.h"
+
+namespace tc2xdp::reference::detail {
+
+namespace {
+
+constexpr int kJumpTtl = 32;  // TCA_ACT_MAX_PRIO
+
+struct Step {
+  ir::Control control;
+  bool stop = false;  // unmodelled: classification ends here
+};
+
+Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& options,
+             ActionResult& out) {
+  std::string note;
+  const ir::Control shot{ir::ControlKind::kDrop};
+  Step step{a.control};
+  if (const auto* g = std::get_if<ir::GactAction>(&a.body)) {
+    step.control = g->control;
+    note = "gact";
+  } else if (const auto* m = std::get_if<ir::MirredAction>(&a.body)) {
+    // Only a redirect that steals the packet is a plain XDP verdict; mirror, ingress and a
+    // redirect that goes on (the kernel clones) are not modelled.
+    if (m->ingress || !m->redirect || a.control.kind != ir::ControlKind::kStolen) {
+      out.unmodelled = true;
+      out.notes.push_back("mirred " + std::string(m->ingress ? "ingress " : "egress ") +
+                          (m->redirect ? "redirect" : "mirror") + " to " + m->dev +
+                          " is not modelled");
+      return {a.control, true};
+    }
+    auto ifindex = options.resolve_device ? options.resolve_device(m->dev) : std::nullopt;
+    if (!ifindex) {
+      note = "mirred: device " + m->dev + " unknown (gone): drop";
+      step.control = shot;  // tcf_mirred_act: target device is gone
+    } else {
+      out.redirect_ifindex = *ifindex;
+      note = "mirred egress redirect to " + m->dev + " (ifindex " + std::to_string(*ifindex) + ")";
+    }
+  } else if (const auto* v = std::get_if<ir::VlanAction>(&a.body)) {
+    if (v->op == ir::VlanAction::Op::kPopEth || v->op == ir::VlanAction::Op::kPushEth) {
+      out.unmodelled = true;
+      out.notes.push_back("vlan pop_eth/push_eth is not modelled");
+      return {a.control, true};
+    }
+    if (!apply_vlan(*v, frame, note)) step.control = shot;
+  } else if (const auto* p = std::get_if<ir::PeditAction>(&a.body)) {
+    apply_pedit(*p, frame, note);
+  } else if (const auto* c = std::get_if<ir::CsumAction>(&a.body)) {
+    if (!apply_csum(*c, frame, note)) step.control = shot;
+  } else if (std::holds_alternative<ir::SkbeditAction>(a.body) ||
+             std::holds_alternative<ir::TunnelKeyAction>(a.body)) {
+    note = std::string(ir::action_kind_name(a.body)) + ": metadata only, frame unchanged";
+  } else {
+    // police (rate state) and ct (conntrack state) depend on more than one frame.
+    out.unmodelled = true;
+    out.notes.push_back(std::string(ir::action_kind_name(a.body)) + " is not modelled");
+    return {a.control, true};
+  }
+  out.notes.push_back(note + " -> " + [&] {
+    switch (step.control.kind) {
+      case ir::ControlKind::kOk: return std::string("ok");
+      case ir::ControlKind::kDrop: return std::string("drop");
+      case ir::ControlKind::kContinue: return std::string("continue");
+      case ir::ControlKind::kPipe: return std::string("pipe");
+      case ir::ControlKind::kReclassify: return std::string("reclassify");
+      case ir::ControlKind::kStolen: return std::string("stolen");
+      case ir::ControlKind::kTrap: return std::string("trap");
+      case ir::ControlKind::kGotoChain: return "goto chain " + std::to_string(step.control.arg);
+      case ir::ControlKind::kJump: return "jump " + std::to_string(step.control.arg);
+    }
+    return std::string("?");
+  }());
+  return step;
+}
+
+}  // namespace
+
+ActionResult run_actions(const std::vector<ir::Action>& actions, std::vector<uint8_t>& frame,
+                         const Options& options) {
+  ActionResult out;
+  const ir::Control ok{ir::ControlKind::kOk};
+  int jump_ttl = kJumpTtl;
+  size_t skip = 0;
+restart:
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    const Step step = run_one(actions[i], frame, options, out);
+    out.control = step.control;
+    if (step.stop) return out;
+    if (step.control.kind == ir::ControlKind::kJump) {
+      const uint32_t n = step.control.arg;
+      if (n == 0 || n > actions.size() || --jump_ttl <= 0) {
+        out.notes.push_back("faulty jump: ends with ok");
+        out.control = ok;
+        return out;
+      }
+      skip = n;
+      goto restart;
+    }
+    if (step.control.kind != ir::ControlKind::kPipe) return out;
+  }
+  return out;
+}
+
+}  // namespace tc2xdp::reference::detail
