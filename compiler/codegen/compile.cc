@@ -1,0 +1,74 @@
+// codegen::compile: the maps, the parser, the rules, one BPF object.
+#include "tc2xdp/codegen/compile.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "codegen/bpf_module.h"
+#include "codegen/lower_parser.h"
+#include "codegen/lower_program.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::codegen {
+
+namespace {
+
+// One line per rule (line i + 1 is rule i), then the lines of generated code that belong to no
+// rule, so verifier logs and `bpftool prog dump` point at rules. codegen does not depend on the
+// front end, so a rule is shown by identity and origin rather than reprinted as tc syntax.
+std::string source_text(const ir::RuleSet& rules, const plan::Plan& plan, ProgramLines& lines) {
+  std::string text;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const ir::Rule& rule = rules.rules()[i];
+    const plan::PlannedRule& planned = plan.rules[i];
+    char identity[160];
+    std::snprintf(identity, sizeof identity, "chain %u pref %u handle 0x%x protocol 0x%04x -> %s",
+                  rule.chain, rule.pref, rule.handle, rule.protocol,
+                  plan::terminal_name(planned.terminal.kind));
+    text += identity;
+    if (planned.terminal.kind == plan::Terminal::Kind::kGotoChain)
+      text += " " + std::to_string(planned.terminal.chain);
+    if (!rule.origin.file.empty()) {
+      text += "  # " + rule.origin.file + ":" + std::to_string(rule.origin.line);
+    }
+    text += '\n';
+  }
+  lines.parser = static_cast<unsigned>(rules.size() + 1);
+  text += "<flow dissector: the headers the rules key on>\n";
+  lines.epilogue = lines.parser + 1;
+  text += "<epilogue: counters, last match, verdict>\n";
+  return text;
+}
+
+}  // namespace
+
+Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
+                           const EmitOptions& options) {
+  if (plan.rules.size() != rules.size()) {
+    return Error{"codegen::compile", 0,
+                 "plan has " + std::to_string(plan.rules.size()) + " rules, the rule set " +
+                     std::to_string(rules.size())};
+  }
+  ProgramLines lines;
+  BpfModule module("tc2xdp", source_text(rules, plan, lines));
+
+  const BtfType counters = BtfType::structure(
+      "t2x_rule_counters", {{"packets", 8, 1}, {"bytes", 8, 1}, {"last_hit_ns", 8, 1}});
+  static_assert(sizeof(plan::RuleCounters) == 24);
+  ProgramMaps maps;
+  maps.stats = &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters,
+                                    std::max<uint32_t>(1, plan.stats_slots)});
+  maps.redirect =
+      &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(), BtfType::u32(),
+                           std::max<uint32_t>(1, static_cast<uint32_t>(plan.redirects.size()))});
+  maps.last = &module.declare_map(
+      {kLastMatchMap, MapKind::kPercpuArray, BtfType::u32(), BtfType::u32(), 1});
+
+  XdpFunction fn = module.create_xdp_function(kProgramName);
+  fn.set_line(lines.parser);
+  ParsedKey key = lower_parser(fn, plan.parse, needs_walk(plan));
+  lower_rules(fn, rules, plan, key, maps, lines);
+  return module.finish(options);
+}
+
+}  // namespace tc2xdp::codegen

@@ -1,0 +1,259 @@
+// Rule-section lowering. Each rule is one block: its mismatch value and one branch, to the next
+// rule or to its terminal. Rules that end classification share one epilogue (counters, last
+// match, verdict) reached with their constants as phis; the constants are blinded there, so the
+// verifier checks the epilogue once rather than once per rule. Continue and goto rules count
+// inline, since they go on classifying.
+#include "codegen/lower_program.h"
+
+#include <llvm/IR/CFG.h>
+
+#include <cstddef>
+#include <map>
+
+#include "codegen/bpf_module.h"
+#include "codegen/helpers.h"
+#include "codegen/lower_match.h"
+#include "codegen/xdp_function.h"
+
+namespace tc2xdp::codegen {
+
+namespace {
+
+// How a terminating rule leaves the program (the epilogue's verdict phi).
+enum class Exit : uint32_t { kPass = 0, kDrop = 1, kRedirect = 2 };
+
+class ProgramLowering {
+ public:
+  ProgramLowering(XdpFunction& fn, const ir::RuleSet& rules, const plan::Plan& plan,
+                  const ParsedKey& key, const ProgramMaps& maps, const ProgramLines& lines)
+      : fn_(fn),
+        b_(fn.builder()),
+        rules_(rules),
+        plan_(plan),
+        key_(key),
+        maps_(maps),
+        lines_(lines),
+        i32_(b_.getInt32Ty()),
+        i64_(b_.getInt64Ty()) {}
+
+  void run();
+
+ private:
+  // next: the rule after this one; next_mask: the first later rule under another mask or pref;
+  // next_pref: the first rule of the next pref (or the miss).
+  void emit_rule(size_t index, llvm::BasicBlock* block, llvm::BasicBlock* next,
+                 llvm::BasicBlock* next_mask, llvm::BasicBlock* next_pref);
+  void exit_via_epilogue(uint32_t slot, uint32_t last, Exit exit, uint32_t redirect_slot);
+  void build_epilogue();
+  void build_miss();
+  llvm::BasicBlock* chain_entry(uint32_t chain) const {
+    auto it = chain_entries_.find(chain);
+    return it == chain_entries_.end() ? miss_ : it->second;  // no such chain: a miss
+  }
+  // Per-CPU counters of stats slot `slot` (i32): packets += 1, bytes += frame length, last hit.
+  void bump_counters(llvm::Value* slot);
+  // kLastMatchMap[0] = last (i32).
+  void record_last(llvm::Value* last);
+  llvm::Value* blind32(llvm::Value* v) {
+    return b_.CreateTrunc(b_.CreateXor(b_.CreateZExt(v, i64_), key_.zero), i32_);
+  }
+
+  XdpFunction& fn_;
+  llvm::IRBuilder<>& b_;
+  const ir::RuleSet& rules_;
+  const plan::Plan& plan_;
+  const ParsedKey& key_;
+  const ProgramMaps& maps_;
+  const ProgramLines& lines_;
+  llvm::Type* i32_;
+  llvm::Type* i64_;
+
+  std::map<uint32_t, llvm::BasicBlock*> chain_entries_;
+  llvm::BasicBlock* miss_ = nullptr;
+  llvm::BasicBlock* epilogue_ = nullptr;
+  llvm::PHINode* exit_slot_ = nullptr;
+  llvm::PHINode* exit_last_ = nullptr;
+  llvm::PHINode* exit_kind_ = nullptr;
+  llvm::PHINode* exit_redirect_ = nullptr;
+  llvm::AllocaInst* hops_ = nullptr;
+  // One key slot per map for every lookup: a slot per rule would blow the 512-byte stack.
+  llvm::AllocaInst* stats_key_ = nullptr;
+  llvm::AllocaInst* last_key_ = nullptr;
+};
+
+void ProgramLowering::run() {
+  llvm::BasicBlock* start = b_.GetInsertBlock();
+  miss_ = fn_.create_block("miss");
+  epilogue_ = fn_.create_block("epilogue");
+  stats_key_ = fn_.create_stack_slot(i32_, "stats_key");
+  last_key_ = fn_.create_stack_slot(i32_, "last_key");
+  hops_ = fn_.create_stack_slot(i64_, "hops");
+
+  // Blocks first, so gotos can jump to chains emitted later.
+  std::vector<std::vector<llvm::BasicBlock*>> blocks(plan_.chains.size());
+  for (size_t c = 0; c < plan_.chains.size(); ++c) {
+    for (size_t index : plan_.chains[c].rules)
+      blocks[c].push_back(fn_.create_block("rule" + std::to_string(index + 1)));
+    if (!blocks[c].empty()) chain_entries_[plan_.chains[c].chain] = blocks[c].front();
+  }
+  b_.SetInsertPoint(epilogue_);
+  exit_slot_ = b_.CreatePHI(i32_, 0, "exit.slot");
+  exit_last_ = b_.CreatePHI(i32_, 0, "exit.last");
+  exit_kind_ = b_.CreatePHI(i32_, 0, "exit.kind");
+  exit_redirect_ = b_.CreatePHI(i32_, 0, "exit.redirect");
+
+  b_.SetInsertPoint(start);
+  b_.CreateStore(b_.getInt64(0), hops_);
+  b_.CreateBr(chain_entry(0));
+
+  for (size_t c = 0; c < plan_.chains.size(); ++c) {
+    const auto& indexes = plan_.chains[c].rules;
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      llvm::BasicBlock* next = k + 1 < indexes.size() ? blocks[c][k + 1] : miss_;
+      const ir::Rule& rule = rules_.rules()[indexes[k]];
+      auto same_pref = [&](size_t i) { return rules_.rules()[indexes[i]].pref == rule.pref; };
+      size_t m = k + 1;
+      while (m < indexes.size() && same_pref(m) &&
+             ir::mask_key(rules_.rules()[indexes[m]]) == ir::mask_key(rule))
+        ++m;
+      size_t p = m;
+      while (p < indexes.size() && same_pref(p)) ++p;
+      auto block_at = [&](size_t i) { return i < indexes.size() ? blocks[c][i] : miss_; };
+      emit_rule(indexes[k], blocks[c][k], next, block_at(m), block_at(p));
+    }
+  }
+  fn_.set_line(lines_.epilogue);
+  build_epilogue();
+  build_miss();
+}
+
+void ProgramLowering::emit_rule(size_t index, llvm::BasicBlock* block, llvm::BasicBlock* next,
+                                llvm::BasicBlock* next_mask, llvm::BasicBlock* next_pref) {
+  const plan::PlannedRule& planned = plan_.rules[index];
+  const ir::Rule& rule = rules_.rules()[index];
+  fn_.set_line(static_cast<unsigned>(index + 1));
+  b_.SetInsertPoint(block);
+  llvm::Value* mismatch = lower_mismatch(b_, key_, plan::evaluated_match(rule, planned), planned);
+  // fl_classify ignores a skip_sw filter its mask lookup finds and tries the next mask.
+  llvm::BasicBlock* hit =
+      rule.skip_sw ? next_mask : fn_.create_block("hit" + std::to_string(index + 1));
+  b_.CreateCondBr(b_.CreateICmpNE(mismatch, b_.getInt64(0)), next, hit);
+  if (rule.skip_sw) return;
+  b_.SetInsertPoint(hit);
+
+  const uint32_t slot = planned.stats_slot;
+  const uint32_t last = static_cast<uint32_t>(index + 1);
+  const plan::Terminal& terminal = planned.terminal;
+  switch (terminal.kind) {
+    case plan::Terminal::Kind::kPass:
+    case plan::Terminal::Kind::kPunt: return exit_via_epilogue(slot, last, Exit::kPass, 0);
+    case plan::Terminal::Kind::kDrop: return exit_via_epilogue(slot, last, Exit::kDrop, 0);
+    case plan::Terminal::Kind::kRedirect:
+      return exit_via_epilogue(slot, last, Exit::kRedirect, terminal.redirect_slot);
+    case plan::Terminal::Kind::kContinue:
+      // TC_ACT_UNSPEC ends this pref's lookup: classification resumes at the next pref.
+      bump_counters(b_.getInt32(slot));
+      b_.CreateBr(next_pref);
+      return;
+    case plan::Terminal::Kind::kGotoChain: {
+      bump_counters(b_.getInt32(slot));
+      // cls_api's reclassify bound: more gotos than max_chain_hops on one packet drop it.
+      llvm::Value* hops = b_.CreateAdd(b_.CreateLoad(i64_, hops_), b_.getInt64(1));
+      hops = b_.CreateXor(hops, key_.zero);  // no per-depth verifier states at chain entries
+      b_.CreateStore(hops, hops_);
+      llvm::BasicBlock* over = fn_.create_block("hops_exceeded" + std::to_string(index + 1));
+      b_.CreateCondBr(b_.CreateICmpUGT(hops, b_.getInt64(plan_.max_chain_hops)), over,
+                      chain_entry(terminal.chain));
+      b_.SetInsertPoint(over);
+      record_last(b_.getInt32(last));
+      fn_.return_action(XdpAction::kDrop);
+      return;
+    }
+  }
+}
+
+void ProgramLowering::exit_via_epilogue(uint32_t slot, uint32_t last, Exit exit,
+                                        uint32_t redirect_slot) {
+  llvm::BasicBlock* from = b_.GetInsertBlock();
+  exit_slot_->addIncoming(b_.getInt32(slot), from);
+  exit_last_->addIncoming(b_.getInt32(last), from);
+  exit_kind_->addIncoming(b_.getInt32(static_cast<uint32_t>(exit)), from);
+  exit_redirect_->addIncoming(b_.getInt32(redirect_slot), from);
+  b_.CreateBr(epilogue_);
+}
+
+void ProgramLowering::build_epilogue() {
+  if (llvm::pred_empty(epilogue_)) {
+    epilogue_->eraseFromParent();
+    return;
+  }
+  b_.SetInsertPoint(epilogue_);
+  bump_counters(blind32(exit_slot_));
+  record_last(blind32(exit_last_));
+  llvm::Value* kind = blind32(exit_kind_);
+  llvm::BasicBlock* pass = fn_.create_block("exit.pass");
+  llvm::BasicBlock* drop = fn_.create_block("exit.drop");
+  llvm::BasicBlock* redirect = fn_.create_block("exit.redirect");
+  llvm::SwitchInst* sw = b_.CreateSwitch(kind, pass);
+  sw->addCase(b_.getInt32(static_cast<uint32_t>(Exit::kDrop)), drop);
+  sw->addCase(b_.getInt32(static_cast<uint32_t>(Exit::kRedirect)), redirect);
+  b_.SetInsertPoint(pass);
+  fn_.return_action(XdpAction::kPass);
+  b_.SetInsertPoint(drop);
+  fn_.return_action(XdpAction::kDrop);
+  b_.SetInsertPoint(redirect);
+  // An empty devmap slot drops, like mirred to a device that has gone.
+  fn_.return_value(redirect_map(b_, maps_.redirect->global, blind32(exit_redirect_),
+                                static_cast<uint64_t>(XdpAction::kDrop)));
+}
+
+void ProgramLowering::build_miss() {
+  b_.SetInsertPoint(miss_);
+  record_last(b_.getInt32(0));
+  fn_.return_action(XdpAction::kPass);
+}
+
+void ProgramLowering::bump_counters(llvm::Value* slot) {
+  b_.CreateStore(slot, stats_key_);
+  llvm::Value* counters = map_lookup_elem(b_, maps_.stats->global, stats_key_, "counters");
+  llvm::BasicBlock* present = fn_.create_block("count");
+  llvm::BasicBlock* done = fn_.create_block("counted");
+  b_.CreateCondBr(b_.CreateIsNull(counters), done, present);
+  b_.SetInsertPoint(present);
+  auto add = [&](uint32_t offset, llvm::Value* delta) {
+    llvm::Value* field = b_.CreateConstGEP1_32(b_.getInt8Ty(), counters, offset);
+    llvm::Value* old = b_.CreateAlignedLoad(i64_, field, llvm::Align(8));
+    b_.CreateAlignedStore(b_.CreateAdd(old, delta), field, llvm::Align(8));
+  };
+  // Per-CPU values: plain read-modify-write is race-free.
+  add(offsetof(plan::RuleCounters, packets), b_.getInt64(1));
+  llvm::Value* length = b_.CreateSub(b_.CreatePtrToInt(fn_.data_end(), i64_),
+                                     b_.CreatePtrToInt(fn_.data(), i64_), "frame_len");
+  add(offsetof(plan::RuleCounters, bytes), length);
+  llvm::Value* last_hit =
+      b_.CreateConstGEP1_32(b_.getInt8Ty(), counters, offsetof(plan::RuleCounters, last_hit_ns));
+  b_.CreateAlignedStore(ktime_get_ns(b_), last_hit, llvm::Align(8));
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+}
+
+void ProgramLowering::record_last(llvm::Value* last) {
+  b_.CreateStore(b_.getInt32(0), last_key_);
+  llvm::Value* value = map_lookup_elem(b_, maps_.last->global, last_key_, "last");
+  llvm::BasicBlock* present = fn_.create_block("record");
+  llvm::BasicBlock* done = fn_.create_block("recorded");
+  b_.CreateCondBr(b_.CreateIsNull(value), done, present);
+  b_.SetInsertPoint(present);
+  b_.CreateAlignedStore(last, value, llvm::Align(4));
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+}
+
+}  // namespace
+
+void lower_rules(XdpFunction& fn, const ir::RuleSet& rules, const plan::Plan& plan,
+                 const ParsedKey& key, const ProgramMaps& maps, const ProgramLines& lines) {
+  ProgramLowering(fn, rules, plan, key, maps, lines).run();
+}
+
+}  // namespace tc2xdp::codegen

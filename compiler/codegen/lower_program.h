@@ -1,0 +1,31 @@
+// The rule section of the program: chains of rules in classification order, their counters and
+// terminals (pass, drop, continue, goto chain, redirect, punt), and the last-match record.
+#pragma once
+
+#include "codegen/lower_keys.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::codegen {
+
+struct MapRef;
+class XdpFunction;
+
+struct ProgramMaps {
+  const MapRef* stats = nullptr;     // kStatsMap: slot -> plan::RuleCounters (per CPU)
+  const MapRef* redirect = nullptr;  // kRedirectMap: devmap slot -> ifindex
+  const MapRef* last = nullptr;      // kLastMatchMap: [0] -> index + 1 of the deciding rule
+};
+
+// Source lines (BpfModule's source text) of code that belongs to no rule: rule i is line i + 1.
+struct ProgramLines {
+  unsigned parser = 1;
+  unsigned epilogue = 1;
+};
+
+// Emits every chain after the parser (the builder sits where `key` is available) and
+// terminates the function. Rule i's code is attributed to source line i + 1.
+void lower_rules(XdpFunction& fn, const ir::RuleSet& rules, const plan::Plan& plan,
+                 const ParsedKey& key, const ProgramMaps& maps, const ProgramLines& lines);
+
+}  // namespace tc2xdp::codegen
