@@ -76,6 +76,11 @@ void skip_generic_options(TokenStream& ts) {
 
 }  // namespace
 
+std::optional<ControlKind> control_kind_of(std::string_view word) {
+  const VerbName* v = find_verb(word);
+  return v ? std::optional<ControlKind>(v->kind) : std::nullopt;
+}
+
 bool is_control_word(std::string_view word) {
   return find_verb(word) != nullptr;
 }

@@ -2,6 +2,8 @@
 // action kind shares: control verbs and the trailing index.
 #pragma once
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "tc2xdp/ir/action.h"
@@ -19,6 +21,8 @@ void parse_action_list(TokenStream& ts, std::vector<ir::Action>& out);
 // True when `word` is a control verb (action_a2n: continue drop shot pass ok reclassify pipe goto
 // jump trap, abbreviations allowed).
 bool is_control_word(std::string_view word);
+// The verb `word` names (abbreviations as action_a2n allows), without its argument.
+std::optional<ir::ControlKind> control_kind_of(std::string_view word);
 // Parses one control verb with its goto chain/jump argument.
 ir::Control parse_control(TokenStream& ts);
 // parse_action_control_dflt: a control verb if one follows, else `dflt`.

@@ -12,20 +12,7 @@ using ir::ControlKind;
 
 // action_a2n for the slash form; goto and jump get no argument there, so chain/count 0.
 ir::Control slash_verb(TokenStream& ts, const Token& tok, std::string_view word) {
-  static constexpr std::pair<const char*, ControlKind> kVerbs[] = {
-      {"continue", ControlKind::kContinue},
-      {"drop", ControlKind::kDrop},
-      {"shot", ControlKind::kDrop},
-      {"pass", ControlKind::kOk},
-      {"ok", ControlKind::kOk},
-      {"reclassify", ControlKind::kReclassify},
-      {"pipe", ControlKind::kPipe},
-      {"goto", ControlKind::kGotoChain},
-      {"jump", ControlKind::kJump},
-      {"trap", ControlKind::kTrap},
-  };
-  for (const auto& [name, kind] : kVerbs)
-    if (matches(word, name)) return {kind, 0};
+  if (auto kind = control_kind_of(word)) return {*kind, 0};
   ts.fail(tok, "invalid police verb '" + std::string(word) + "'",
           "use ok, pass, drop, continue, pipe, reclassify or trap");
 }
