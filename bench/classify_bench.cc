@@ -78,7 +78,8 @@ bool measure(const std::vector<classbench::Filter>& all, size_t n, const Options
   std::vector<classbench::Filter> filters(all.begin(), all.begin() + std::min(n, all.size()));
   std::string text;
   for (size_t i = 0; i < filters.size(); ++i)
-    text += classbench::to_tc(filters[i], i + 1, "eth0", classbench::ActionPolicy::kAlternate) + "\n";
+    text +=
+        classbench::to_tc(filters[i], i + 1, "eth0", classbench::ActionPolicy::kAlternate) + "\n";
   row.rules = filters.size();
 
   std::vector<double> parse, planning, codegen_t, load;
@@ -130,15 +131,15 @@ bool measure(const std::vector<classbench::Filter>& all, size_t n, const Options
   for (const auto& frame : frames) {
     // Which rule decided, from a single run with the last-match slot cleared first.
     const uint64_t zeros[256] = {};
-    (void)tc2xdp::runtime::update_elem(last_fd, tc2xdp::runtime::bytes_of(zero_key),
-                                       {reinterpret_cast<const uint8_t*>(zeros),
-                                        8 * static_cast<size_t>(*tc2xdp::runtime::possible_cpus())});
+    (void)tc2xdp::runtime::update_elem(
+        last_fd, tc2xdp::runtime::bytes_of(zero_key),
+        {reinterpret_cast<const uint8_t*>(zeros),
+         8 * static_cast<size_t>(*tc2xdp::runtime::possible_cpus())});
     auto once = tc2xdp::runtime::test_run(prog_fd, frame);
     auto last = tc2xdp::runtime::read_percpu_counter(last_fd, 0);
     auto expected = tc2xdp::reference::classify(rules, frame, 1, ref_options);
     const uint64_t want = expected.matched ? expected.matched->index + 1 : 0;
-    if (!once || !last || *last != want ||
-        once->retval != static_cast<uint32_t>(expected.verdict))
+    if (!once || !last || *last != want || once->retval != static_cast<uint32_t>(expected.verdict))
       ++row.disagreements;
     row.hits += want != 0;
     // Cost, side by side: the empty program and the compiled one on the same frame.
@@ -194,8 +195,8 @@ int main(int argc, char** argv) {
     Row r;
     if (!measure(all, n, o, empty->get(), r)) return 1;
     all_agree &= r.disagreements == 0;
-    std::printf("%6zu %9.2f %8.2f %10.2f %8.2f %9.2f %9u %9.1f %9.1f %8.1f %5.1f%% %6s\n",
-                r.rules, r.parse_ms, r.plan_ms, r.codegen_ms, r.load_ms,
+    std::printf("%6zu %9.2f %8.2f %10.2f %8.2f %9.2f %9u %9.1f %9.1f %8.1f %5.1f%% %6s\n", r.rules,
+                r.parse_ms, r.plan_ms, r.codegen_ms, r.load_ms,
                 r.parse_ms + r.plan_ms + r.codegen_ms + r.load_ms, r.verified_insns, r.empty_ns,
                 r.compiled_ns, r.compiled_ns - r.empty_ns, 100.0 * r.hits / r.packets,
                 r.disagreements ? "NO" : "yes");

@@ -1,5 +1,6 @@
 #include "tc2xdp/runtime/datapath.h"
 
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-
-#include <bpf/bpf.h>
 
 #include "datapath_state.h"
 #include "tc2xdp/codegen/compile.h"
@@ -85,8 +84,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   std::map<plan::RuleKey, uint32_t> previous_slots;
   uint32_t capacity = stats_capacity_for(rules.size());
   if (*saved) {
-    if ((*saved)->mode != options.mode && !(options.allow_generic_fallback &&
-                                            options.mode == XdpMode::kNative))
+    if ((*saved)->mode != options.mode &&
+        !(options.allow_generic_fallback && options.mode == XdpMode::kNative))
       return Error{"apply rules to " + ifname, EBUSY,
                    std::string("it is attached in ") + xdp_mode_name((*saved)->mode) +
                        " mode; 'tc2xdp detach " + ifname + "' first to change mode"};
@@ -120,8 +119,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   auto stats_fd = object->map_fd(codegen::kStatsMap);
   if (!stats_fd) return stats_fd.error();
   if (auto s = fill_redirects(plan, *object); !s) return s.error();
-  if (auto s = reset_new_slots(*stats_fd, plan, report.counters_kept ? previous_slots
-                                                                     : decltype(previous_slots){});
+  if (auto s = reset_new_slots(*stats_fd, plan,
+                               report.counters_kept ? previous_slots : decltype(previous_slots){});
       !s)
     return s.error();
   report.verified_instructions = verified_instructions(*prog_fd).value_or(0);
@@ -180,7 +179,8 @@ std::vector<std::string> Datapath::managed(const DatapathPaths& paths) {
   if (DIR* dir = opendir(paths.state_root.c_str())) {
     while (const dirent* entry = readdir(dir)) {
       const std::string name = entry->d_name;
-      if (name != "." && name != ".." && access((paths.state_root + "/" + name + "/mode").c_str(), F_OK) == 0)
+      if (name != "." && name != ".." &&
+          access((paths.state_root + "/" + name + "/mode").c_str(), F_OK) == 0)
         names.push_back(name);
     }
     closedir(dir);

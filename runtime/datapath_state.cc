@@ -58,12 +58,15 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   auto mode_text = read_file(dir + "/mode");
   if (!mode_text) return std::optional<SavedState>{};
   SavedState state;
-  if (mode_text->starts_with("generic")) state.mode = XdpMode::kGeneric;
-  else if (mode_text->starts_with("hw")) state.mode = XdpMode::kHardware;
+  if (mode_text->starts_with("generic"))
+    state.mode = XdpMode::kGeneric;
+  else if (mode_text->starts_with("hw"))
+    state.mode = XdpMode::kHardware;
   auto rules_text = read_file(dir + "/rules.tc");
   auto slots_text = read_file(dir + "/slots");
   if (!rules_text || !slots_text)
-    return Error{"read state of " + ifname, ENOENT, dir + " is incomplete; 'tc2xdp detach' resets it"};
+    return Error{"read state of " + ifname, ENOENT,
+                 dir + " is incomplete; 'tc2xdp detach' resets it"};
   Diagnostics diags;
   if (!frontend::tc::load_rules(*rules_text, dir + "/rules.tc", state.rules, diags))
     return Error{"read state of " + ifname, EINVAL, diags.to_string()};

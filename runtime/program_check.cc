@@ -59,7 +59,8 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
   return loaded;
 }
 
-Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame, uint32_t ingress_ifindex) {
+Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
+                                          uint32_t ingress_ifindex) {
   auto cpus = possible_cpus();
   if (!cpus) return cpus.error();
   const uint32_t key = 0;

@@ -105,7 +105,7 @@ Status XdpLink::detach() const {
 }
 
 Status ensure_bpffs_dir(const std::string& dir) {
-  struct statfs fs{};
+  struct statfs fs {};
   if (statfs("/sys/fs/bpf", &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
     mkdir("/sys/fs/bpf", 0755);
     if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
@@ -115,8 +115,7 @@ Status ensure_bpffs_dir(const std::string& dir) {
   for (size_t pos = 0; pos != std::string::npos;) {
     pos = dir.find('/', pos + 1);
     path = dir.substr(0, pos);
-    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-      return Error{"mkdir " + path, errno, ""};
+    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Error{"mkdir " + path, errno, ""};
   }
   return Ok{};
 }

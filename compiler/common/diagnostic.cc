@@ -30,12 +30,16 @@ std::string format_diagnostic(const Diagnostic& d) {
   return out.str();
 }
 
-void Diagnostics::error(SourceLocation loc, std::string message, std::string token, std::string hint) {
-  items_.push_back({Severity::kError, std::move(loc), std::move(message), std::move(token), std::move(hint)});
+void Diagnostics::error(SourceLocation loc, std::string message, std::string token,
+                        std::string hint) {
+  items_.push_back(
+      {Severity::kError, std::move(loc), std::move(message), std::move(token), std::move(hint)});
 }
 
-void Diagnostics::warning(SourceLocation loc, std::string message, std::string token, std::string hint) {
-  items_.push_back({Severity::kWarning, std::move(loc), std::move(message), std::move(token), std::move(hint)});
+void Diagnostics::warning(SourceLocation loc, std::string message, std::string token,
+                          std::string hint) {
+  items_.push_back(
+      {Severity::kWarning, std::move(loc), std::move(message), std::move(token), std::move(hint)});
 }
 
 void Diagnostics::note(SourceLocation loc, std::string message) {
@@ -46,7 +50,9 @@ void Diagnostics::append(const Diagnostics& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-bool Diagnostics::has_errors() const { return error_count() > 0; }
+bool Diagnostics::has_errors() const {
+  return error_count() > 0;
+}
 
 size_t Diagnostics::error_count() const {
   size_t n = 0;

@@ -56,7 +56,9 @@ constexpr bool catalogue_is_indexed_by_field() {
 static_assert(catalogue_is_indexed_by_field());
 }  // namespace
 
-const FieldInfo& field_info(Field f) { return kCatalogue[static_cast<size_t>(f)]; }
+const FieldInfo& field_info(Field f) {
+  return kCatalogue[static_cast<size_t>(f)];
+}
 
 std::optional<Field> field_by_name(std::string_view tc_keyword) {
   // src_ip/dst_ip/enc_*_ip are ambiguous between families; the IPv4 entry comes first.
@@ -82,8 +84,12 @@ static uint64_t read_be(const Bytes16& bytes, uint8_t width) {
   return v;
 }
 
-uint64_t MaskedValue::value_u64(uint8_t width) const { return read_be(value, width); }
-uint64_t MaskedValue::mask_u64(uint8_t width) const { return read_be(mask, width); }
+uint64_t MaskedValue::value_u64(uint8_t width) const {
+  return read_be(value, width);
+}
+uint64_t MaskedValue::mask_u64(uint8_t width) const {
+  return read_be(mask, width);
+}
 
 void MaskedValue::canonicalize() {
   for (size_t i = 0; i < value.size(); ++i) value[i] &= mask[i];

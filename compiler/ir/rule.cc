@@ -12,7 +12,9 @@ namespace {
 constexpr uint16_t kEthP8021Q = 0x8100;
 constexpr uint16_t kEthP8021AD = 0x88a8;
 
-bool is_vlan_type(uint16_t t) { return t == kEthP8021Q || t == kEthP8021AD; }
+bool is_vlan_type(uint16_t t) {
+  return t == kEthP8021Q || t == kEthP8021AD;
+}
 
 void append_bytes(std::string& out, const uint8_t* bytes, size_t n) {
   out.append(reinterpret_cast<const char*>(bytes), n);
@@ -87,8 +89,12 @@ std::optional<uint16_t> effective_eth_type(const Rule& rule) {
   return static_cast<uint16_t>(cvlan_eth->value_u64(2));
 }
 
-std::string mask_key(const Rule& rule) { return key_of(rule, false); }
-std::string match_key(const Rule& rule) { return key_of(rule, true); }
+std::string mask_key(const Rule& rule) {
+  return key_of(rule, false);
+}
+std::string match_key(const Rule& rule) {
+  return key_of(rule, true);
+}
 
 bool Rule::same_filter(const Rule& o) const {
   return dev == o.dev && hook == o.hook && parent == o.parent && chain == o.chain &&
@@ -159,8 +165,8 @@ bool RuleSet::add_or_replace(const Command& cmd, Diagnostics& diags) {
   }
   auto inst_it = instances_.find({rule.chain, rule.pref});
   if (inst_it != instances_.end() && inst_it->second.protocol != rule.protocol) {
-    diags.error(loc, "pref " + std::to_string(rule.pref) +
-                         " already holds filters of another protocol",
+    diags.error(loc,
+                "pref " + std::to_string(rule.pref) + " already holds filters of another protocol",
                 "protocol", "use another pref, or the protocol of the filters already there");
     return false;
   }
@@ -187,10 +193,11 @@ bool RuleSet::add_or_replace(const Command& cmd, Diagnostics& diags) {
     diags.error(loc,
                 "a filter with the same match already exists in chain " +
                     std::to_string(rule.chain) + " pref " + std::to_string(rule.pref) +
-                    (other.origin.line ? " (" + other.origin.file + ":" +
-                                             std::to_string(other.origin.line) + ")"
-                                       : ""),
-                "flower", "flower keeps one filter per mask and key; merge the two or change a key");
+                    (other.origin.line
+                         ? " (" + other.origin.file + ":" + std::to_string(other.origin.line) + ")"
+                         : ""),
+                "flower",
+                "flower keeps one filter per mask and key; merge the two or change a key");
     return false;
   }
 
@@ -207,7 +214,8 @@ bool RuleSet::add_or_replace(const Command& cmd, Diagnostics& diags) {
     erase(inst, rule.handle);
   }
   if (&inst == &fresh_instance)
-    inst_it = instances_.emplace(InstanceId{rule.chain, rule.pref}, std::move(fresh_instance)).first;
+    inst_it =
+        instances_.emplace(InstanceId{rule.chain, rule.pref}, std::move(fresh_instance)).first;
   insert(inst_it->second, std::move(rule));
   return true;
 }
@@ -236,9 +244,10 @@ bool RuleSet::remove(const Command& cmd, Diagnostics& diags) {
   }
   auto inst = instances_.find({rule.chain, rule.pref});
   if (inst == instances_.end()) {
-    diags.error(rule.origin, "no filter with pref " + std::to_string(rule.pref) + " in chain " +
-                                 std::to_string(rule.chain), "pref",
-                "'tc2xdp show' lists the filters there are");
+    diags.error(rule.origin,
+                "no filter with pref " + std::to_string(rule.pref) + " in chain " +
+                    std::to_string(rule.chain),
+                "pref", "'tc2xdp show' lists the filters there are");
     return false;
   }
   if (rule.handle == 0) {  // pref without handle: the whole instance

@@ -35,8 +35,10 @@ std::string format_diagnostic(const Diagnostic& d);
 // Collects diagnostics; a phase fails if any error was reported.
 class Diagnostics {
  public:
-  void error(SourceLocation loc, std::string message, std::string token = {}, std::string hint = {});
-  void warning(SourceLocation loc, std::string message, std::string token = {}, std::string hint = {});
+  void error(SourceLocation loc, std::string message, std::string token = {},
+             std::string hint = {});
+  void warning(SourceLocation loc, std::string message, std::string token = {},
+               std::string hint = {});
   void note(SourceLocation loc, std::string message);
   void add(Diagnostic d) { items_.push_back(std::move(d)); }
   void append(const Diagnostics& other);

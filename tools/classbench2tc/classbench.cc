@@ -86,8 +86,8 @@ std::optional<Filter> parse_line(std::string_view line, std::string& error) {
   }
   f.proto_wildcard = mask == 0;
   f.proto = static_cast<uint8_t>(value);
-  const bool has_ports = !(f.sport.lo == 0 && f.sport.hi == 65535) ||
-                         !(f.dport.lo == 0 && f.dport.hi == 65535);
+  const bool has_ports =
+      !(f.sport.lo == 0 && f.sport.hi == 65535) || !(f.dport.lo == 0 && f.dport.hi == 65535);
   if (has_ports && (f.proto_wildcard || (f.proto != 6 && f.proto != 17 && f.proto != 132))) {
     error = "ports need protocol tcp, udp or sctp in flower";
     return std::nullopt;
@@ -103,7 +103,8 @@ std::string to_tc(const Filter& f, uint32_t pref, std::string_view dev, ActionPo
   if (f.dst.len > 0) out << " dst_ip " << format_prefix(f.dst);
   append_ports(out, "src_port", f.sport);
   append_ports(out, "dst_port", f.dport);
-  const bool drop = policy == ActionPolicy::kDrop || (policy == ActionPolicy::kAlternate && pref % 2);
+  const bool drop =
+      policy == ActionPolicy::kDrop || (policy == ActionPolicy::kAlternate && pref % 2);
   out << " action " << (drop ? "drop" : "pass");
   return out.str();
 }

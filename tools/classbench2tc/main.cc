@@ -9,8 +9,9 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: classbench2tc [--dev DEV] [--action drop|pass|alternate] [--limit N] FILE\n"
-               "  Line N of FILE becomes 'filter add dev DEV ingress pref N protocol ip flower ...'.\n";
+  std::cerr
+      << "usage: classbench2tc [--dev DEV] [--action drop|pass|alternate] [--limit N] FILE\n"
+         "  Line N of FILE becomes 'filter add dev DEV ingress pref N protocol ip flower ...'.\n";
   return 2;
 }
 
@@ -27,10 +28,14 @@ int main(int argc, char** argv) {
       dev = argv[++i];
     } else if (arg == "--action") {
       std::string a = argv[++i];
-      if (a == "drop") policy = classbench::ActionPolicy::kDrop;
-      else if (a == "pass") policy = classbench::ActionPolicy::kPass;
-      else if (a == "alternate") policy = classbench::ActionPolicy::kAlternate;
-      else return usage();
+      if (a == "drop")
+        policy = classbench::ActionPolicy::kDrop;
+      else if (a == "pass")
+        policy = classbench::ActionPolicy::kPass;
+      else if (a == "alternate")
+        policy = classbench::ActionPolicy::kAlternate;
+      else
+        return usage();
     } else if (arg == "--limit") {
       limit = std::stol(argv[++i]);
     } else if (!arg.empty() && arg[0] == '-') {

@@ -35,8 +35,8 @@ struct GactAction {
 };
 
 struct MirredAction {
-  bool ingress = false;   // ingress vs egress
-  bool redirect = true;   // redirect vs mirror
+  bool ingress = false;  // ingress vs egress
+  bool redirect = true;  // redirect vs mirror
   std::string dev;
   bool operator==(const MirredAction&) const = default;
 };
@@ -52,14 +52,15 @@ struct VlanAction {
   bool operator==(const VlanAction&) const = default;
 };
 
-// One pedit key. Named fields resolve to a header, an offset and a width; raw keys use the offset form.
+// One pedit key. Named fields resolve to a header, an offset and a width; raw keys use the offset
+// form.
 struct PeditKey {
   enum class Header : uint8_t { kRaw, kEth, kIp4, kIp6, kTcp, kUdp, kIcmp };
   enum class Op : uint8_t { kSet, kAdd, kDecrement, kPreserve };
   Header header = Header::kRaw;
-  std::string field;     // canonical tc name ("dst", "ttl", "sport", ...); empty for raw
-  uint32_t offset = 0;   // byte offset within the header
-  uint8_t width = 4;     // bytes affected: 1, 2, 4, 6 or 16
+  std::string field;    // canonical tc name ("dst", "ttl", "sport", ...); empty for raw
+  uint32_t offset = 0;  // byte offset within the header
+  uint8_t width = 4;    // bytes affected: 1, 2, 4, 6 or 16
   Op op = Op::kSet;
   std::array<uint8_t, 16> value{};  // network order, `width` bytes
   std::optional<uint32_t> retain;   // bits of the field that are changed (tc's "retain")
@@ -108,7 +109,7 @@ struct SkbeditAction {
   std::optional<uint32_t> mark_mask;
   std::optional<uint32_t> priority;  // major:minor packed as tc handles
   std::optional<uint16_t> queue_mapping;
-  std::optional<uint16_t> ptype;     // PACKET_HOST etc.
+  std::optional<uint16_t> ptype;  // PACKET_HOST etc.
   bool inherit_dsfield = false;
   bool operator==(const SkbeditAction&) const = default;
 };
@@ -135,8 +136,8 @@ using ActionBody = std::variant<GactAction, MirredAction, VlanAction, PeditActio
 struct Action {
   ActionBody body;
   // What the action returns after doing its work. For gact it mirrors GactAction::control.
-  // Defaults follow iproute2: mirred redirect → stolen, mirror → pipe, police exceed per PoliceAction,
-  // pedit/csum → ok, vlan/tunnel_key/skbedit/ct → pipe.
+  // Defaults follow iproute2: mirred redirect → stolen, mirror → pipe, police exceed per
+  // PoliceAction, pedit/csum → ok, vlan/tunnel_key/skbedit/ct → pipe.
   Control control;
   std::optional<uint32_t> index;  // tc's shared action index
   bool operator==(const Action&) const = default;

@@ -16,30 +16,30 @@ namespace tc2xdp::ir {
 enum class Field : uint8_t {
   kDstMac,
   kSrcMac,
-  kVlanId,        // 12 bits, in 2 bytes
-  kVlanPrio,      // 3 bits, in 1 byte
-  kVlanEthType,   // ethertype after the outer tag
+  kVlanId,       // 12 bits, in 2 bytes
+  kVlanPrio,     // 3 bits, in 1 byte
+  kVlanEthType,  // ethertype after the outer tag
   kCvlanId,
   kCvlanPrio,
   kCvlanEthType,  // ethertype after the inner tag
   kIpProto,
   kIpTos,
-  kIpTtl,         // IPv4 TTL or IPv6 hop limit
+  kIpTtl,  // IPv4 TTL or IPv6 hop limit
   kIpv4Src,
   kIpv4Dst,
   kIpv6Src,
   kIpv6Dst,
-  kSrcPort,       // exact or masked; ranges live in Match::src_port_range
+  kSrcPort,  // exact or masked; ranges live in Match::src_port_range
   kDstPort,
-  kTcpFlags,      // 12 bits, in 2 bytes
-  kIcmpType,      // ICMP or ICMPv6, per the rule's ip_proto
+  kTcpFlags,  // 12 bits, in 2 bytes
+  kIcmpType,  // ICMP or ICMPv6, per the rule's ip_proto
   kIcmpCode,
   kArpSip,
   kArpTip,
-  kArpOp,         // 1 byte, as cls_flower keys it
+  kArpOp,  // 1 byte, as cls_flower keys it
   kArpSha,
   kArpTha,
-  kIpFlags,       // bit 0: is fragment, bit 1: first fragment (kIpFlag* below)
+  kIpFlags,  // bit 0: is fragment, bit 1: first fragment (kIpFlag* below)
   kEncKeyId,
   kEncIpv4Src,
   kEncIpv4Dst,
@@ -48,7 +48,7 @@ enum class Field : uint8_t {
   kEncDstPort,
   kEncTos,
   kEncTtl,
-  kCtState,       // TCA_FLOWER_KEY_CT_FLAGS_* bits
+  kCtState,  // TCA_FLOWER_KEY_CT_FLAGS_* bits
   kCtZone,
   kCtMark,
   kCount
@@ -70,14 +70,26 @@ inline constexpr uint16_t kCtInvalid = 1 << 4;
 inline constexpr uint16_t kCtReply = 1 << 5;
 
 // The header a field is read from; the planner parses only the layers some rule needs.
-enum class Layer : uint8_t { kEth, kVlan, kCvlan, kIpv4, kIpv6, kIp, kL4, kIcmp, kArp, kTunnel, kConntrack };
+enum class Layer : uint8_t {
+  kEth,
+  kVlan,
+  kCvlan,
+  kIpv4,
+  kIpv6,
+  kIp,
+  kL4,
+  kIcmp,
+  kArp,
+  kTunnel,
+  kConntrack
+};
 
 struct FieldInfo {
   Field field;
   std::string_view name;  // the tc flower keyword
   uint8_t width;          // bytes
   Layer layer;
-  uint64_t valid_mask;    // host-order mask of the meaningful bits, for fields <= 8 bytes
+  uint64_t valid_mask;  // host-order mask of the meaningful bits, for fields <= 8 bytes
 };
 
 const FieldInfo& field_info(Field f);

@@ -13,7 +13,7 @@
 
 namespace tc2xdp::ir {
 
-inline constexpr uint16_t kEthPAll = 0x0003;  // "protocol all"
+inline constexpr uint16_t kEthPAll = 0x0003;       // "protocol all"
 inline constexpr uint32_t kAutoPrefBase = 0xC000;  // tcf_auto_prio: first pref in an empty chain
 
 enum class Hook : uint8_t { kIngress, kEgress, kParent };
@@ -45,16 +45,17 @@ struct Rule {
   bool same_filter(const Rule& other) const;
 };
 
-// The ethertype flower keys as n_proto, as fl_set_key derives it: the rule's protocol, or for a VLAN
-// protocol its vlan_ethtype, or for a VLAN vlan_ethtype its cvlan_ethtype. nullopt when nothing is
-// keyed: "protocol all", or a VLAN type with no ethertype named after it.
+// The ethertype flower keys as n_proto, as fl_set_key derives it: the rule's protocol, or for a
+// VLAN protocol its vlan_ethtype, or for a VLAN vlan_ethtype its cvlan_ethtype. nullopt when
+// nothing is keyed: "protocol all", or a VLAN type with no ethertype named after it.
 std::optional<uint16_t> effective_eth_type(const Rule& rule);
 
 enum class CommandOp : uint8_t { kAdd, kReplace, kChange, kDelete };
 
 struct Command {
   CommandOp op = CommandOp::kAdd;
-  Rule rule;  // for kDelete only dev/hook/chain/pref/protocol/handle (and the match, if given) matter
+  Rule rule;  // for kDelete only dev/hook/chain/pref/protocol/handle (and the match, if given)
+              // matter
 };
 
 // The filters of one hook in the order the kernel classifies them:
@@ -93,7 +94,7 @@ class RuleSet {
   // One (chain, pref): a tcf_proto with its protocol, masks and handles.
   struct Instance {
     uint16_t protocol;
-    std::map<std::string, MaskUse> masks;             // by mask_key
+    std::map<std::string, MaskUse> masks;  // by mask_key
     std::map<uint32_t, OrderKey> by_handle;
     std::map<std::string, uint32_t> handle_by_match;  // by match_key, for duplicate checks
   };

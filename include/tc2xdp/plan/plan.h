@@ -17,14 +17,14 @@ namespace tc2xdp::plan {
 
 // Which headers the generated parser must walk. Nothing is parsed that no rule reads.
 struct ParsePlan {
-  bool vlan = false;      // outer 802.1Q/802.1ad tag fields, or n_proto behind a tag
-  bool cvlan = false;     // inner tag fields
+  bool vlan = false;   // outer 802.1Q/802.1ad tag fields, or n_proto behind a tag
+  bool cvlan = false;  // inner tag fields
   bool mpls = false;
   uint8_t mpls_depth = 0;  // deepest LSE some rule keys on (1..7)
   bool arp = false;
   bool ipv4 = false;
   bool ipv6 = false;
-  bool l4 = false;        // ports, tcp flags, ICMP type/code
+  bool l4 = false;  // ports, tcp flags, ICMP type/code
   bool tcp_flags = false;
   bool icmp = false;
   bool indev = false;
@@ -53,13 +53,13 @@ struct Terminal {
 struct PlannedRule {
   size_t rule_index = 0;  // into RuleSet::rules()
   uint32_t chain = 0, pref = 0, handle = 0;
-  uint16_t protocol = ir::kEthPAll;          // cls_api's protocol check
-  std::optional<uint16_t> n_proto;           // flower's eth type key (effective_eth_type)
-  uint32_t stats_slot = 0;                   // index into the per-rule counters map
-  std::optional<uint32_t> indev_ifindex;     // resolved indev, when the rule keys on one
+  uint16_t protocol = ir::kEthPAll;       // cls_api's protocol check
+  std::optional<uint16_t> n_proto;        // flower's eth type key (effective_eth_type)
+  uint32_t stats_slot = 0;                // index into the per-rule counters map
+  std::optional<uint32_t> indev_ifindex;  // resolved indev, when the rule keys on one
   Terminal terminal;
   bool offloaded = true;
-  std::string punt_reason;                   // why not, when !offloaded
+  std::string punt_reason;  // why not, when !offloaded
 };
 
 struct ChainPlan {
@@ -78,8 +78,8 @@ struct Plan {
   std::vector<PlannedRule> rules;  // parallel to RuleSet::rules()
   std::vector<ChainPlan> chains;   // chain 0 first, then ascending
   std::vector<RedirectTarget> redirects;
-  uint32_t stats_slots = 0;        // the counters map's size (>= every rule's slot + 1)
-  uint32_t max_chain_hops = 16;    // goto chain bound; beyond it the packet is dropped
+  uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
+  uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   // Equal for two plans whose programs differ only in map contents.
   std::string shape_fingerprint;
 

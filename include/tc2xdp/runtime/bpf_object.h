@@ -6,13 +6,12 @@
 //   int stats = *obj->map_fd("stats");
 #pragma once
 
-#include <utility>
-#include <vector>
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tc2xdp/diagnostic.h"
 

@@ -35,7 +35,8 @@ class LoadedProgram {
   int program_fd() const { return prog_fd_; }
 
  private:
-  LoadedProgram(BpfObject object, const plan::Plan& plan) : object_(std::move(object)), plan_(&plan) {}
+  LoadedProgram(BpfObject object, const plan::Plan& plan)
+      : object_(std::move(object)), plan_(&plan) {}
   BpfObject object_;
   const plan::Plan* plan_;
   int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
