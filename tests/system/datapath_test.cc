@@ -72,8 +72,10 @@ class DatapathTest : public ::testing::Test {
 };
 
 const char* kTwoRules =
-    "filter add dev dpb0 ingress pref 10 protocol ip flower ip_proto udp dst_port 1000 action drop\n"
-    "filter add dev dpb0 ingress pref 20 protocol ip flower ip_proto udp dst_port 2000 action pass\n";
+    "filter add dev dpb0 ingress pref 10 protocol ip flower ip_proto udp dst_port 1000 action "
+    "drop\n"
+    "filter add dev dpb0 ingress pref 20 protocol ip flower ip_proto udp dst_port 2000 action "
+    "pass\n";
 
 TEST_F(DatapathTest, CountersEqualThePacketsSent) {
   auto report = apply("dpb0", rules_from(kTwoRules));
@@ -82,14 +84,17 @@ TEST_F(DatapathTest, CountersEqualThePacketsSent) {
   send(udp_to(1000), 7);
   send(udp_to(2000), 5);
   send(udp_to(3000), 3);  // no rule
-  EXPECT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{7, 5}; }))
-      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+  EXPECT_TRUE(eventually([&] {
+    return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{7, 5};
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
 TEST_F(DatapathTest, ReplaceSwapsAtomicallyAndKeepsCounters) {
   ASSERT_TRUE(apply("dpb0", rules_from(kTwoRules)).ok());
   send(udp_to(1000), 4);
-  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{4, 0}; }));
+  ASSERT_TRUE(eventually([&] {
+    return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{4, 0};
+  }));
   const uint32_t first_program = [&] {
     NetnsScope in_b(topo_.b());
     return Datapath::open("dpb0")->program_id();
@@ -108,8 +113,9 @@ TEST_F(DatapathTest, ReplaceSwapsAtomicallyAndKeepsCounters) {
   send(udp_to(1000), 1);
   send(udp_to(3000), 2);
   // Order is pref 10, 15, 20: the old counts moved with their rules.
-  EXPECT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{5, 2, 0}; }))
-      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+  EXPECT_TRUE(eventually([&] {
+    return packets(topo_.b(), "dpb0") == std::vector<uint64_t>{5, 2, 0};
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped
@@ -124,8 +130,8 @@ Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& p
   codegen::XdpFunction fn = m.create_xdp_function(codegen::kProgramName);
   auto& b = fn.builder();
   fn.set_line(2);
-  fn.return_value(b.CreateZExt(b.CreateLoad(b.getInt8Ty(), fn.packet_pointer(b.getInt64(12))),
-                               b.getInt32Ty()));
+  fn.return_value(
+      b.CreateZExt(b.CreateLoad(b.getInt8Ty(), fn.packet_pointer(b.getInt64(12))), b.getInt32Ty()));
   return m.finish();
 }
 
@@ -138,9 +144,10 @@ TEST_F(DatapathTest, ARejectedProgramLeavesTheOldOneAttached) {
   }
   ApplyOptions broken;
   broken.compiler = unverifiable;
-  auto report = apply("dpb0", rules_from(std::string(kTwoRules) + "filter add dev dpb0 ingress "
-                                                                  "pref 30 protocol ip flower "
-                                                                  "action drop\n"),
+  auto report = apply("dpb0",
+                      rules_from(std::string(kTwoRules) + "filter add dev dpb0 ingress "
+                                                          "pref 30 protocol ip flower "
+                                                          "action drop\n"),
                       broken);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.error().to_string().find("invalid access to packet"), std::string::npos)
@@ -200,7 +207,8 @@ TEST_F(DatapathTest, CountersReconcileAcrossSwapsUnderTraffic) {
   EXPECT_TRUE(eventually([&] {
     auto p = packets(topo_.b(), "dpb0");
     return !p.empty() && p[0] == sent.load() - dropped;
-  })) << "sent " << sent.load() << ", dropped by veth " << dropped << ", counted "
+  })) << "sent "
+      << sent.load() << ", dropped by veth " << dropped << ", counted "
       << packets(topo_.b(), "dpb0")[0];
 }
 

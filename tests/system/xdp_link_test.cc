@@ -1,11 +1,12 @@
 // XdpLink on a real veth in a throwaway namespace: attach, atomic replace, pin, reopen, detach.
+#include "tc2xdp/runtime/xdp_link.h"
+
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <unistd.h>
 
 #include "netns.h"
 #include "tc2xdp/runtime/trivial_program.h"
-#include "tc2xdp/runtime/xdp_link.h"
 
 namespace tc2xdp::runtime {
 namespace {
