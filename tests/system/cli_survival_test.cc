@@ -142,5 +142,25 @@ TEST_F(CliSurvivalTest, ErrorsSayWhatToDoAndChangeNothing) {
   EXPECT_EQ(sh(kCli + " -n " + topo_.b() + " show csb0").find("pref 6"), std::string::npos);
 }
 
+TEST_F(CliSurvivalTest, BatchAppliesPerDeviceTransactions) {
+  const auto batch = write_rules(
+      "batch",
+      "filter add dev csb0 ingress pref 1 protocol ip flower ip_proto udp dst_port 1 action drop\n"
+      "filter add dev csb0 ingress pref 2 protocol ip flower ip_proto udp dst_port 2 action drop\n"
+      "filter del dev csb0 ingress pref 1\n");
+  sh(kCli + " -n " + topo_.b() + " -batch " + batch);
+  const std::string shown = sh(kCli + " -n " + topo_.b() + " show csb0");
+  EXPECT_EQ(shown.find("pref 1 "), std::string::npos) << shown;
+  EXPECT_NE(shown.find("pref 2 "), std::string::npos) << shown;
+  // A bad line anywhere: nothing of the batch is applied.
+  const auto bad =
+      write_rules("badbatch",
+                  "filter add dev csb0 ingress pref 3 protocol ip flower ip_proto udp action drop\n"
+                  "filter del dev csb0 ingress pref 99\n");
+  EXPECT_NE(std::system((kCli + " -n " + topo_.b() + " -batch " + bad + " 2>/dev/null").c_str()),
+            0);
+  EXPECT_EQ(sh(kCli + " -n " + topo_.b() + " show csb0").find("pref 3 "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tc2xdp

@@ -15,7 +15,8 @@ int run_filter(const Args& args) {
   auto commands = frontend::tc::parse_words(words, "<cmdline>", diags);
   if (diags.has_errors() || commands.size() != 1) {
     std::cerr << diags.to_string();
-    if (!diags.has_errors()) std::cerr << "usage: tc2xdp filter add|replace|change|del dev DEV ...\n";
+    if (!diags.has_errors())
+      std::cerr << "usage: tc2xdp filter add|replace|change|del dev DEV ...\n";
     return diags.has_errors() ? 1 : 2;
   }
   const std::string dev = commands[0].rule.dev;

@@ -88,11 +88,16 @@ int run_show(const Args& args) {
   std::string dev;
   bool with_stats = false, json = false;
   for (const auto& a : args) {
-    if (a == "-s" || a == "-stats" || a == "--stats") with_stats = true;
-    else if (a == "-j" || a == "-json" || a == "--json") json = true;
-    else if (a == "-js" || a == "-sj") with_stats = json = true;
-    else if (dev.empty()) dev = a;
-    else dev.clear(), dev = "\x01";
+    if (a == "-s" || a == "-stats" || a == "--stats")
+      with_stats = true;
+    else if (a == "-j" || a == "-json" || a == "--json")
+      json = true;
+    else if (a == "-js" || a == "-sj")
+      with_stats = json = true;
+    else if (dev.empty())
+      dev = a;
+    else
+      dev.clear(), dev = "\x01";
   }
   if (dev.empty() || dev == "\x01") {
     std::cerr << "usage: tc2xdp show DEV [-s] [-j]\n";

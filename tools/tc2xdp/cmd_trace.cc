@@ -1,5 +1,6 @@
-// tc2xdp trace FILE --pcap IN.pcap [--ifindex N] [--json]: every packet through the compiled program
-// (BPF_PROG_TEST_RUN) and through the reference interpreter, side by side; exit 1 on disagreement.
+// tc2xdp trace FILE --pcap IN.pcap [--ifindex N] [--json]: every packet through the compiled
+// program (BPF_PROG_TEST_RUN) and through the reference interpreter, side by side; exit 1 on
+// disagreement.
 #include <iostream>
 
 #include "commands.h"
@@ -42,9 +43,8 @@ void print_json(size_t number, const runtime::ProgramOutcome& got, const ir::Rul
   out.begin_object();
   out.field("packet", number);
   out.field("verdict", reference::verdict_name(got.verdict));
-  const ir::Rule* rule = got.rule_index && *got.rule_index < rules.size()
-                             ? &rules.rules()[*got.rule_index]
-                             : nullptr;
+  const ir::Rule* rule =
+      got.rule_index && *got.rule_index < rules.size() ? &rules.rules()[*got.rule_index] : nullptr;
   for (const char* key : {"chain", "pref", "handle"}) {
     out.key(key);
     if (!rule) {
@@ -55,8 +55,10 @@ void print_json(size_t number, const runtime::ProgramOutcome& got, const ir::Rul
     out.value(k == "chain" ? rule->chain : k == "pref" ? rule->pref : rule->handle);
   }
   out.key("redirect_ifindex");
-  if (got.redirect_ifindex) out.value(*got.redirect_ifindex);
-  else out.null();
+  if (got.redirect_ifindex)
+    out.value(*got.redirect_ifindex);
+  else
+    out.null();
   out.field("output", runtime::to_hex(got.output));
   out.field("agree", diff.empty());
   if (!diff.empty()) out.field("difference", diff);
@@ -124,8 +126,10 @@ int run_trace(const Args& args) {
     auto expected = reference::classify(compiled->rules, frame, a.ifindex, options);
     const std::string diff = runtime::compare_outcomes(*got, expected, compiled->rules);
     disagreements += !diff.empty();
-    if (a.json) print_json(i + 1, *got, compiled->rules, diff);
-    else print_text(i + 1, *got, expected, compiled->rules, frame, diff);
+    if (a.json)
+      print_json(i + 1, *got, compiled->rules, diff);
+    else
+      print_text(i + 1, *got, expected, compiled->rules, frame, diff);
   }
   if (!a.json)
     std::cout << packets->size() << " packets, " << disagreements

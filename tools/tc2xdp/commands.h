@@ -18,5 +18,6 @@ int run_filter(const Args& args);
 int run_show(const Args& args);
 int run_status(const Args& args);
 int run_trace(const Args& args);
+int run_batch(const Args& args);
 
 }  // namespace tc2xdp::cli

@@ -8,10 +8,14 @@ namespace tc2xdp::cli {
 
 bool parse_mode(const std::string& word, runtime::ApplyOptions& options) {
   options.allow_generic_fallback = false;
-  if (word == "native") options.mode = runtime::XdpMode::kNative;
-  else if (word == "generic") options.mode = runtime::XdpMode::kGeneric;
-  else if (word == "hw") options.mode = runtime::XdpMode::kHardware;
-  else return false;
+  if (word == "native")
+    options.mode = runtime::XdpMode::kNative;
+  else if (word == "generic")
+    options.mode = runtime::XdpMode::kGeneric;
+  else if (word == "hw")
+    options.mode = runtime::XdpMode::kHardware;
+  else
+    return false;
   return true;
 }
 

@@ -22,6 +22,9 @@ struct Command {
 
 const std::map<std::string, Command>& command_table() {
   static const std::map<std::string, Command> table = {
+      {"-batch",
+       {tc2xdp::cli::run_batch,
+        "-batch FILE          tc commands from FILE (- for stdin), one transaction per device"}},
       {"check", {tc2xdp::cli::run_check, "check FILE...        parse and validate rule files"}},
       {"fmt", {tc2xdp::cli::run_fmt, "fmt FILE             print rules in canonical tc syntax"}},
       {"compile",

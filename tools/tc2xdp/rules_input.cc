@@ -30,8 +30,7 @@ std::optional<ir::RuleSet> load_rule_file(const std::string& path) {
   if (!text) return std::nullopt;
   Diagnostics diags;
   ir::RuleSet rules;
-  const bool ok =
-      frontend::tc::load_rules(*text, path == "-" ? "<stdin>" : path, rules, diags);
+  const bool ok = frontend::tc::load_rules(*text, path == "-" ? "<stdin>" : path, rules, diags);
   std::cerr << diags.to_string();
   if (!ok || diags.has_errors()) return std::nullopt;
   return rules;
