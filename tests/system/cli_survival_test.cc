@@ -142,6 +142,23 @@ TEST_F(CliSurvivalTest, ErrorsSayWhatToDoAndChangeNothing) {
   EXPECT_EQ(sh(kCli + " -n " + topo_.b() + " show csb0").find("pref 6"), std::string::npos);
 }
 
+TEST_F(CliSurvivalTest, ADeviceWithoutNativeXdpFallsBackToGenericUnlessNativeWasAsked) {
+  sh("ip -n " + topo_.b() + " link add csbr0 type bridge");  // bridges have no native XDP
+  const auto rules = write_rules(
+      "generic", "filter add dev csbr0 ingress pref 1 protocol ip flower action drop\n");
+  const std::string strict = kCli + " -n " + topo_.b() + " attach csbr0 " + rules + " --mode ";
+  EXPECT_NE(std::system((strict + "native 2>/tmp/t2x-cli-err").c_str()), 0);
+  std::ifstream err("/tmp/t2x-cli-err");
+  const std::string said(std::istreambuf_iterator<char>(err), {});
+  EXPECT_NE(said.find("use --mode generic"), std::string::npos) << said;
+  EXPECT_NE(said.find("nothing changed"), std::string::npos) << said;
+  const std::string noted = sh(kCli + " -n " + topo_.b() + " attach csbr0 " + rules);
+  EXPECT_NE(noted.find("attached in generic mode"), std::string::npos) << noted;
+  EXPECT_NE(sh(kCli + " status").find("csbr0: 1 filters (0 punted), xdp generic"),
+            std::string::npos);
+  sh(kCli + " -n " + topo_.b() + " detach csbr0");
+}
+
 TEST_F(CliSurvivalTest, BatchAppliesPerDeviceTransactions) {
   const auto batch = write_rules(
       "batch",
