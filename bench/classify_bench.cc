@@ -40,11 +40,16 @@ struct Options {
   std::vector<size_t> sizes = {10, 100, 942};
   size_t packets = 1000;
   uint32_t repeat = 200;
+  bool optimize = true;  // --no-opt: skip LLVM's O2 pipeline (faster compiles, slower code)
 };
 
 bool parse_args(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--no-opt") {
+      o.optimize = false;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     if (a == "--rules") {
       o.rules_path = argv[++i];
@@ -99,7 +104,7 @@ bool measure(const std::vector<classbench::Filter>& all, size_t n, const Options
     plan = tc2xdp::plan::make_plan(rules, {}, diags);
     planning.push_back(ms_since(t));
     t = Clock::now();
-    auto program = tc2xdp::codegen::compile(rules, plan);
+    auto program = tc2xdp::codegen::compile(rules, plan, {.optimize = o.optimize});
     if (!program) {
       std::cerr << program.error().to_string() << "\n";
       return false;
@@ -161,7 +166,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, o)) {
     std::cerr << "usage: classify_bench [--rules FILE] [--sizes 10,100,942] [--packets N] "
-                 "[--repeat R]\n";
+                 "[--repeat R] [--no-opt]\n";
     return 2;
   }
   std::ifstream in(o.rules_path);
