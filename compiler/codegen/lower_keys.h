@@ -2,8 +2,8 @@
 //
 // Encoding: a field's value is its catalogue bytes (network order, `width` bytes, as in
 // ir::MaskedValue) read as a little-endian integer, i.e. exactly what a raw load from the packet
-// gives on BPF. So rule constants are converted once at compile time (le_word) and the parser
-// never byte-swaps. 16-byte fields (IPv6 addresses) are two such u64 words.
+// gives on BPF. So rule constants are converted once at compile time (plan/match_terms.h) and the
+// parser never byte-swaps. 16-byte fields (IPv6 addresses) are two such u64 words.
 #pragma once
 
 #include <llvm/IR/Value.h>
@@ -13,19 +13,16 @@
 
 #include "tc2xdp/ir/field.h"
 #include "tc2xdp/ir/match.h"
+#include "tc2xdp/plan/match_terms.h"
 
 namespace tc2xdp::codegen {
 
-// Bits of ParsedKey::present. Absent fields read as zero, as in the kernel's zeroed skb key; only
-// what the kernel guards by a flag needs a bit: the Ethernet header (shorter frames are never
-// classified), the IPv4/IPv6 addresses (control.addr_type) and each MPLS LSE (used_lses).
-inline constexpr uint64_t kPresentEthernet = uint64_t{1} << 0;
-inline constexpr uint64_t kPresentIpv4Addrs = uint64_t{1} << 1;
-inline constexpr uint64_t kPresentIpv6Addrs = uint64_t{1} << 2;
-inline constexpr uint64_t present_mpls_bit(int depth) {
-  return uint64_t{1} << (8 + depth - 1);
-}
-static_assert(ir::kMaxMplsDepth <= 8);
+// The present bits and the value encoding are the plan's (match_terms.h).
+using plan::kPresentEthernet;
+using plan::kPresentIpv4Addrs;
+using plan::kPresentIpv6Addrs;
+using plan::le_of_host;
+using plan::present_mpls_bit;
 
 // The key after parsing. Every value is an i64; null when the plan parses no such thing.
 // All of them are XORed with an opaque runtime zero (see verifier_hints.h), so the verifier
@@ -47,20 +44,21 @@ struct ParsedKey {
   llvm::Value* field(ir::Field f, int word = 0) const {
     return fields[static_cast<size_t>(f)][word];
   }
+  // The value of a match component; null when the plan parses no such thing.
+  llvm::Value* value(const plan::Component& c) const {
+    using K = plan::Component::Kind;
+    switch (c.kind) {
+      case K::kPresent: return present;
+      case K::kOuterProto: return outer_proto;
+      case K::kNProto: return n_proto;
+      case K::kVlanTpid: return vlan_tpid;
+      case K::kCvlanTpid: return cvlan_tpid;
+      case K::kField: return fields[c.index][c.word];
+      case K::kMpls: return mpls[c.index];
+      case K::kIngressIfindex: return ingress_ifindex;
+    }
+    return nullptr;
+  }
 };
-
-// bytes[offset, offset + n) read as a little-endian integer (n <= 8).
-inline uint64_t le_word(const ir::Bytes16& bytes, size_t offset, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= uint64_t{bytes[offset + i]} << (8 * i);
-  return v;
-}
-
-// A host-order value as the little-endian load of its `n` network-order bytes gives it.
-inline uint64_t le_of_host(uint64_t host, size_t n) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= ((host >> (8 * (n - 1 - i))) & 0xff) << (8 * i);
-  return v;
-}
 
 }  // namespace tc2xdp::codegen
