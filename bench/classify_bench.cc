@@ -19,6 +19,7 @@
 #include "tc2xdp/reference/interpreter.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/test_run.h"
 #include "tc2xdp/runtime/trivial_program.h"
 
@@ -41,6 +42,8 @@ struct Options {
   size_t packets = 1000;
   uint32_t repeat = 200;
   bool optimize = true;  // --no-opt: skip LLVM's O2 pipeline (faster compiles, slower code)
+  // --inline: no hash tables, every rule compared in line (the planner's v1 shape)
+  tc2xdp::plan::LookupPolicy lookup = tc2xdp::plan::LookupPolicy::kCostModel;
 };
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -48,6 +51,10 @@ bool parse_args(int argc, char** argv, Options& o) {
     std::string a = argv[i];
     if (a == "--no-opt") {
       o.optimize = false;
+      continue;
+    }
+    if (a == "--inline") {
+      o.lookup = tc2xdp::plan::LookupPolicy::kInlineOnly;
       continue;
     }
     if (i + 1 >= argc) return false;
@@ -101,7 +108,9 @@ bool measure(const std::vector<classbench::Filter>& all, size_t n, const Options
     }
     parse.push_back(ms_since(t));
     t = Clock::now();
-    plan = tc2xdp::plan::make_plan(rules, {}, diags);
+    tc2xdp::plan::PlanOptions plan_options;
+    plan_options.lookup = o.lookup;
+    plan = tc2xdp::plan::make_plan(rules, plan_options, diags);
     planning.push_back(ms_since(t));
     t = Clock::now();
     auto program = tc2xdp::codegen::compile(rules, plan, {.optimize = o.optimize});
@@ -115,6 +124,10 @@ bool measure(const std::vector<classbench::Filter>& all, size_t n, const Options
     auto loaded = tc2xdp::runtime::BpfObject::load(program->object);
     if (!loaded) {
       std::cerr << loaded.error().to_string() << "\n";
+      return false;
+    }
+    if (auto s = tc2xdp::runtime::write_tables(plan, *loaded); !s) {
+      std::cerr << s.error().to_string() << "\n";
       return false;
     }
     load.push_back(ms_since(t));
@@ -166,7 +179,7 @@ int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, o)) {
     std::cerr << "usage: classify_bench [--rules FILE] [--sizes 10,100,942] [--packets N] "
-                 "[--repeat R] [--no-opt]\n";
+                 "[--repeat R] [--no-opt] [--inline]\n";
     return 2;
   }
   std::ifstream in(o.rules_path);

@@ -24,6 +24,7 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/test_run.h"
 #include "tc2xdp/runtime/trivial_program.h"
 #include "tc2xdp/runtime/xdp_link.h"
@@ -159,6 +160,10 @@ int main(int argc, char** argv) {
     auto object = rt::BpfObject::load(program->object);
     if (!object) {
       std::cerr << object.error().to_string() << "\n";
+      return 1;
+    }
+    if (auto s = rt::write_tables(plan, *object); !s) {
+      std::cerr << s.error().to_string() << "\n";
       return 1;
     }
     const Receiver compiled{"compiled", *object->program_fd(tc2xdp::codegen::kProgramName),

@@ -14,6 +14,7 @@
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/table_fill.h"
 
 namespace tc2xdp::runtime {
 
@@ -119,6 +120,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   auto stats_fd = object->map_fd(codegen::kStatsMap);
   if (!stats_fd) return stats_fd.error();
   if (auto s = fill_redirects(plan, *object); !s) return s.error();
+  if (auto s = write_tables(plan, *object); !s) return s.error();
   if (auto s = reset_new_slots(*stats_fd, plan,
                                report.counters_kept ? previous_slots : decltype(previous_slots){});
       !s)

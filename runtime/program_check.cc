@@ -4,6 +4,7 @@
 
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/test_run.h"
 
 namespace tc2xdp::runtime {
@@ -48,6 +49,7 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
   loaded.prog_fd_ = *prog;
   loaded.last_fd_ = *last;
   loaded.stats_fd_ = *stats;
+  if (auto s = write_tables(plan, loaded.object_); !s) return s.error();
   for (const auto& target : plan.redirects) {
     auto ifindex = resolve ? resolve(target.dev) : std::nullopt;
     loaded.redirect_ifindex_.push_back(ifindex);

@@ -30,7 +30,7 @@ Result<std::unique_ptr<llvm::TargetMachine>> create_bpf_target_machine() {
   std::unique_ptr<llvm::TargetMachine> machine(
       target->createTargetMachine(kBpfTriple, kBpfCpu, /*Features=*/"", options, std::nullopt,
                                   std::nullopt, llvm::CodeGenOptLevel::Default));
-  if (!machine) return Error{"llvm::Target::createTargetMachine", 0, "for bpfel/v3"};
+  if (!machine) return Error{"llvm::Target::createTargetMachine", 0, "for bpfel/v4"};
   return machine;
 }
 

@@ -11,7 +11,7 @@ namespace tc2xdp::codegen {
 
 inline constexpr const char* kBpfTriple = "bpfel";
 inline constexpr const char* kBpfCpu =
-    "v3";  // 32-bit jumps and ALU32; the kernel here takes v4 too
+    "v4";  // v3 plus long jumps (gotol): large tables need branches past 32k insns
 
 // Registers only the BPF target (info, MC, asm printer). Thread-safe, idempotent.
 void initialize_bpf_target();

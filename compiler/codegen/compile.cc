@@ -64,6 +64,27 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
   maps.last = &module.declare_map(
       {kLastMatchMap, MapKind::kPercpuArray, BtfType::u32(), BtfType::u32(), 1});
 
+  if (!plan.tables.empty()) {
+    const plan::TableLayout& layout = plan.table_layout;
+    const uint32_t w = layout.words;
+    maps.tuples = &module.declare_map(
+        {kTupleMap, MapKind::kHash,
+         BtfType::structure("t2x_tuple_key", {{"tuple", 4, 1}, {"pad", 4, 1}, {"word", 8, w}}),
+         BtfType::structure("t2x_bucket", {{"record", 4, plan::kBucketCandidates}}),
+         plan.table_buckets});
+    maps.records = &module.declare_map({kRecordMap, MapKind::kArray, BtfType::u32(),
+                                        BtfType::structure("t2x_record", {{"mask", 8, w},
+                                                                          {"value", 8, w},
+                                                                          {"ordinal", 4, 1},
+                                                                          {"kind", 4, 1},
+                                                                          {"stats_slot", 4, 1},
+                                                                          {"last", 4, 1},
+                                                                          {"arg", 4, 1},
+                                                                          {"ports", 2, 4},
+                                                                          {"pad", 4, 1}}),
+                                        std::max<uint32_t>(1, plan.table_records)});
+  }
+
   XdpFunction fn = module.create_xdp_function(kProgramName);
   fn.set_line(lines.parser);
   ParsedKey key = lower_parser(fn, plan.parse, needs_walk(plan));

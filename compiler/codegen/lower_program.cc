@@ -13,6 +13,8 @@
 #include "codegen/bpf_module.h"
 #include "codegen/helpers.h"
 #include "codegen/lower_match.h"
+#include "codegen/lower_table.h"
+#include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
 namespace tc2xdp::codegen {
@@ -43,7 +45,18 @@ class ProgramLowering {
   // next_pref: the first rule of the next pref (or the miss).
   void emit_rule(size_t index, llvm::BasicBlock* block, llvm::BasicBlock* next,
                  llvm::BasicBlock* next_mask, llvm::BasicBlock* next_pref);
-  void exit_via_epilogue(uint32_t slot, uint32_t last, Exit exit, uint32_t redirect_slot);
+  // A table unit: the probe, then its winner's verdict (the record's kind, as data).
+  void emit_table(const plan::Table& table, llvm::BasicBlock* block, llvm::BasicBlock* next);
+  void exit_via_epilogue(uint32_t slot, uint32_t last, Exit exit, uint32_t redirect_slot) {
+    exit_via_epilogue(b_.getInt32(slot), b_.getInt32(last),
+                      b_.getInt32(static_cast<uint32_t>(exit)), b_.getInt32(redirect_slot));
+  }
+  void exit_via_epilogue(llvm::Value* slot, llvm::Value* last, llvm::Value* exit,
+                         llvm::Value* redirect_slot);
+  // Counts a goto, then restarts in the chain `chain` (i32) unless the hop bound is exceeded.
+  // `targets`: the chains a non-constant `chain` can name (others are a miss).
+  void goto_chain(llvm::Value* chain, llvm::Value* last, const std::string& name,
+                  const std::vector<uint32_t>& targets = {});
   void build_epilogue();
   void build_miss();
   llvm::BasicBlock* chain_entry(uint32_t chain) const {
@@ -54,8 +67,10 @@ class ProgramLowering {
   void bump_counters(llvm::Value* slot);
   // kLastMatchMap[0] = last (i32).
   void record_last(llvm::Value* last);
+  // Behind a barrier, so LLVM cannot turn a compare of the result into a compare of the zero.
   llvm::Value* blind32(llvm::Value* v) {
-    return b_.CreateTrunc(b_.CreateXor(b_.CreateZExt(v, i64_), key_.zero), i32_);
+    return b_.CreateTrunc(optimization_barrier(b_, b_.CreateXor(b_.CreateZExt(v, i64_), key_.zero)),
+                          i32_);
   }
 
   XdpFunction& fn_;
@@ -79,6 +94,7 @@ class ProgramLowering {
   // One key slot per map for every lookup: a slot per rule would blow the 512-byte stack.
   llvm::AllocaInst* stats_key_ = nullptr;
   llvm::AllocaInst* last_key_ = nullptr;
+  TableMaps table_maps_;
 };
 
 void ProgramLowering::run() {
@@ -89,11 +105,23 @@ void ProgramLowering::run() {
   last_key_ = fn_.create_stack_slot(i32_, "last_key");
   hops_ = fn_.create_stack_slot(i64_, "hops");
 
+  table_maps_.tuples = maps_.tuples;
+  table_maps_.records = maps_.records;
+  if (!plan_.tables.empty()) {
+    table_maps_.key_slot = fn_.create_stack_slot(
+        llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");
+    table_maps_.id_slot = fn_.create_stack_slot(i32_, "record_id");
+    table_maps_.packed_slot = fn_.create_stack_slot(
+        llvm::ArrayType::get(i64_, 2 * plan_.table_layout.words), "packed_key");
+  }
+
   // Blocks first, so gotos can jump to chains emitted later.
+  using Unit = plan::ChainUnit;
   std::vector<std::vector<llvm::BasicBlock*>> blocks(plan_.chains.size());
   for (size_t c = 0; c < plan_.chains.size(); ++c) {
-    for (size_t index : plan_.chains[c].rules)
-      blocks[c].push_back(fn_.create_block("rule" + std::to_string(index + 1)));
+    for (const Unit& unit : plan_.chains[c].units)
+      blocks[c].push_back(fn_.create_block((unit.kind == Unit::Kind::kTable ? "table" : "rule") +
+                                           std::to_string(unit.index + 1)));
     if (!blocks[c].empty()) chain_entries_[plan_.chains[c].chain] = blocks[c].front();
   }
   b_.SetInsertPoint(epilogue_);
@@ -107,19 +135,29 @@ void ProgramLowering::run() {
   b_.CreateBr(chain_entry(0));
 
   for (size_t c = 0; c < plan_.chains.size(); ++c) {
-    const auto& indexes = plan_.chains[c].rules;
-    for (size_t k = 0; k < indexes.size(); ++k) {
-      llvm::BasicBlock* next = k + 1 < indexes.size() ? blocks[c][k + 1] : miss_;
-      const ir::Rule& rule = rules_.rules()[indexes[k]];
-      auto same_pref = [&](size_t i) { return rules_.rules()[indexes[i]].pref == rule.pref; };
+    const auto& units = plan_.chains[c].units;
+    auto block_at = [&](size_t i) { return i < units.size() ? blocks[c][i] : miss_; };
+    for (size_t k = 0; k < units.size(); ++k) {
+      if (units[k].kind == Unit::Kind::kTable) {
+        emit_table(plan_.tables[units[k].index], blocks[c][k], block_at(k + 1));
+        continue;
+      }
+      const ir::Rule& rule = rules_.rules()[units[k].index];
+      // Tables cover whole prefs, so a table unit always ends the inline rule's pref.
+      auto inline_rule = [&](size_t i) -> const ir::Rule* {
+        return units[i].kind == Unit::Kind::kInlineRule ? &rules_.rules()[units[i].index] : nullptr;
+      };
+      auto same_pref = [&](size_t i) {
+        const ir::Rule* r = inline_rule(i);
+        return r && r->pref == rule.pref;
+      };
       size_t m = k + 1;
-      while (m < indexes.size() && same_pref(m) &&
-             ir::mask_key(rules_.rules()[indexes[m]]) == ir::mask_key(rule))
+      while (m < units.size() && same_pref(m) &&
+             ir::mask_key(*inline_rule(m)) == ir::mask_key(rule))
         ++m;
       size_t p = m;
-      while (p < indexes.size() && same_pref(p)) ++p;
-      auto block_at = [&](size_t i) { return i < indexes.size() ? blocks[c][i] : miss_; };
-      emit_rule(indexes[k], blocks[c][k], next, block_at(m), block_at(p));
+      while (p < units.size() && same_pref(p)) ++p;
+      emit_rule(units[k].index, blocks[c][k], block_at(k + 1), block_at(m), block_at(p));
     }
   }
   fn_.set_line(lines_.epilogue);
@@ -155,31 +193,65 @@ void ProgramLowering::emit_rule(size_t index, llvm::BasicBlock* block, llvm::Bas
       bump_counters(b_.getInt32(slot));
       b_.CreateBr(next_pref);
       return;
-    case plan::Terminal::Kind::kGotoChain: {
+    case plan::Terminal::Kind::kGotoChain:
       bump_counters(b_.getInt32(slot));
-      // cls_api's reclassify bound: more gotos than max_chain_hops on one packet drop it.
-      llvm::Value* hops = b_.CreateAdd(b_.CreateLoad(i64_, hops_), b_.getInt64(1));
-      hops = b_.CreateXor(hops, key_.zero);  // no per-depth verifier states at chain entries
-      b_.CreateStore(hops, hops_);
-      llvm::BasicBlock* over = fn_.create_block("hops_exceeded" + std::to_string(index + 1));
-      b_.CreateCondBr(b_.CreateICmpUGT(hops, b_.getInt64(plan_.max_chain_hops)), over,
-                      chain_entry(terminal.chain));
-      b_.SetInsertPoint(over);
-      record_last(b_.getInt32(last));
-      fn_.return_action(XdpAction::kDrop);
+      goto_chain(b_.getInt32(terminal.chain), b_.getInt32(last), std::to_string(index + 1));
       return;
-    }
   }
 }
 
-void ProgramLowering::exit_via_epilogue(uint32_t slot, uint32_t last, Exit exit,
-                                        uint32_t redirect_slot) {
+void ProgramLowering::exit_via_epilogue(llvm::Value* slot, llvm::Value* last, llvm::Value* exit,
+                                        llvm::Value* redirect_slot) {
   llvm::BasicBlock* from = b_.GetInsertBlock();
-  exit_slot_->addIncoming(b_.getInt32(slot), from);
-  exit_last_->addIncoming(b_.getInt32(last), from);
-  exit_kind_->addIncoming(b_.getInt32(static_cast<uint32_t>(exit)), from);
-  exit_redirect_->addIncoming(b_.getInt32(redirect_slot), from);
+  exit_slot_->addIncoming(slot, from);
+  exit_last_->addIncoming(last, from);
+  exit_kind_->addIncoming(exit, from);
+  exit_redirect_->addIncoming(redirect_slot, from);
   b_.CreateBr(epilogue_);
+}
+
+void ProgramLowering::goto_chain(llvm::Value* chain, llvm::Value* last, const std::string& name,
+                                 const std::vector<uint32_t>& targets) {
+  // cls_api's reclassify bound: more gotos than max_chain_hops on one packet drop it.
+  llvm::Value* hops = b_.CreateAdd(b_.CreateLoad(i64_, hops_), b_.getInt64(1));
+  // No per-depth verifier states at chain entries (the barrier keeps the zero out of the compare).
+  hops = optimization_barrier(b_, b_.CreateXor(hops, key_.zero));
+  b_.CreateStore(hops, hops_);
+  llvm::BasicBlock* over = fn_.create_block("hops_exceeded" + name);
+  llvm::BasicBlock* jump = fn_.create_block("goto" + name);
+  b_.CreateCondBr(b_.CreateICmpUGT(hops, b_.getInt64(plan_.max_chain_hops)), over, jump);
+  b_.SetInsertPoint(over);
+  record_last(last);
+  fn_.return_action(XdpAction::kDrop);
+  b_.SetInsertPoint(jump);
+  if (auto* constant = llvm::dyn_cast<llvm::ConstantInt>(chain)) {
+    b_.CreateBr(chain_entry(static_cast<uint32_t>(constant->getZExtValue())));
+    return;
+  }
+  // Only the targets the plan names: a case for every chain would put cycles in the control flow.
+  llvm::SwitchInst* sw = b_.CreateSwitch(chain, miss_);  // no such chain: a miss
+  for (uint32_t target : targets) sw->addCase(b_.getInt32(target), chain_entry(target));
+}
+
+void ProgramLowering::emit_table(const plan::Table& table, llvm::BasicBlock* block,
+                                 llvm::BasicBlock* next) {
+  fn_.set_line(lines_.epilogue);
+  b_.SetInsertPoint(block);
+  const TableHit hit = lower_table(fn_, table, plan_.table_layout, key_, table_maps_, next);
+  using RK = plan::RecordKind;
+  llvm::BasicBlock* terminate = fn_.create_block("table.terminate");
+  llvm::BasicBlock* jump = fn_.create_block("table.goto");
+  b_.CreateCondBr(b_.CreateICmpEQ(hit.kind, b_.getInt32(static_cast<uint32_t>(RK::kGoto))), jump,
+                  terminate);
+  b_.SetInsertPoint(terminate);
+  // RecordKind's pass, drop and redirect are the epilogue's Exit values.
+  static_assert(static_cast<uint32_t>(RK::kPass) == static_cast<uint32_t>(Exit::kPass) &&
+                static_cast<uint32_t>(RK::kDrop) == static_cast<uint32_t>(Exit::kDrop) &&
+                static_cast<uint32_t>(RK::kRedirect) == static_cast<uint32_t>(Exit::kRedirect));
+  exit_via_epilogue(hit.slot, hit.last, hit.kind, hit.arg);
+  b_.SetInsertPoint(jump);
+  bump_counters(hit.slot);
+  goto_chain(hit.arg, hit.last, ".table", table.goto_chains);
 }
 
 void ProgramLowering::build_epilogue() {

@@ -33,6 +33,7 @@ std::string parsed_headers(const ParsePlan& p) {
 }  // namespace
 
 std::string describe(const Plan& plan, const ir::RuleSet& rules) {
+  constexpr bool verbose_tables = false;
   std::ostringstream out;
   out << "parse: " << parsed_headers(plan.parse) << "\nfields:";
   for (size_t i = 0; i < ir::kFieldCount; ++i)
@@ -42,21 +43,50 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
   if (plan.parse.indev) out << " indev";
   out << "\nrules: " << plan.rules.size() << " (" << plan.punted_count() << " punted), "
       << plan.stats_slots << " stats slots, " << plan.redirects.size() << " redirect targets\n";
+  const auto rule_line = [&](size_t index, const char* indent) {
+    const auto& pr = plan.rules[index];
+    out << indent << "pref " << pr.pref << " handle 0x" << std::hex << pr.handle << std::dec
+        << " -> " << terminal_name(pr.terminal.kind);
+    if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
+    if (pr.terminal.kind == Terminal::Kind::kRedirect)
+      out << " dev " << plan.redirects[pr.terminal.redirect_slot].dev;
+    if (!pr.offloaded) out << " (" << pr.punt_reason << ")";
+    const auto& origin = rules.rules()[index].origin;
+    if (origin.line) out << "  [" << origin.file << ':' << origin.line << ']';
+    out << '\n';
+  };
   for (const auto& chain : plan.chains) {
     out << "chain " << chain.chain << ":\n";
-    for (size_t index : chain.rules) {
-      const auto& pr = plan.rules[index];
-      out << "  pref " << pr.pref << " handle 0x" << std::hex << pr.handle << std::dec << " -> "
-          << terminal_name(pr.terminal.kind);
-      if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
-      if (pr.terminal.kind == Terminal::Kind::kRedirect)
-        out << " dev " << plan.redirects[pr.terminal.redirect_slot].dev;
-      if (!pr.offloaded) out << " (" << pr.punt_reason << ")";
-      const auto& origin = rules.rules()[index].origin;
-      if (origin.line) out << "  [" << origin.file << ':' << origin.line << ']';
+    for (const ChainUnit& unit : chain.units) {
+      if (unit.kind == ChainUnit::Kind::kInlineRule) {
+        rule_line(unit.index, "  ");
+        continue;
+      }
+      const Table& table = plan.tables[unit.index];
+      out << "  table " << unit.index << ": " << table.records.size() << " rules, "
+          << table.tuples.size() << " tuples, " << table.buckets.size() << " buckets; key";
+      for (const auto& pc : table.layout)
+        out << ' ' << pc.component.name() << "@" << int(pc.word) << ':' << int(pc.shift);
+      if (table.src_port_range) out << " +src_port range";
+      if (table.dst_port_range) out << " +dst_port range";
       out << '\n';
+      for (const auto& tuple : table.tuples) {
+        out << "    tuple " << tuple.id << " floor " << tuple.floor << " mask";
+        for (uint64_t m : tuple.mask) out << ' ' << std::hex << m << std::dec;
+        out << '\n';
+      }
+      if (!verbose_tables && table.records.size() > 8) {
+        out << "    (" << table.records.size() << " rules)\n";
+        continue;
+      }
+      for (const auto& record : table.records) rule_line(record.rule, "    ");
     }
   }
+  if (!plan.tables.empty())
+    out << "tables: " << plan.tables.size() << ", key " << plan.table_layout.words
+        << " words, bucket map " << plan.table_buckets << " entries, record map "
+        << plan.table_records << " entries\n";
+  out << "estimated verifier instructions: " << plan.estimated_verifier_insns << '\n';
   for (const auto& target : plan.redirects)
     out << "redirect slot " << target.slot << ": " << target.dev << '\n';
   return out.str();

@@ -1,9 +1,10 @@
-// Planner v1: one linear sequence of inline compares per chain, in classification order.
+// The planner: terminals, punts, stats slots and chains here; lookup shapes in lookup_tables.cc.
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
 
+#include "lookup_tables.h"
 #include "offload.h"
 #include "tc2xdp/plan/plan.h"
 
@@ -160,6 +161,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
+  plan_lookup(plan, rules, options.lookup);
   plan.shape_fingerprint = fingerprint(plan, rules);
   return plan;
 }

@@ -1,4 +1,4 @@
-// tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan]
+// tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan] [--lookup auto|table|inline]
 #include <fstream>
 #include <iostream>
 
@@ -10,9 +10,12 @@ namespace tc2xdp::cli {
 namespace {
 
 int usage() {
-  std::cerr << "usage: tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan]\n"
+  std::cerr << "usage: tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan]"
+               " [--lookup auto|table|inline]\n"
                "  obj (the default) writes FILE's name with .o unless -o is given; the other\n"
-               "  forms go to stdout unless -o is given. -o - is stdout.\n";
+               "  forms go to stdout unless -o is given. -o - is stdout.\n"
+               "  --lookup: the planner's choice between hash tables and inline compares\n"
+               "  (auto: its cost model; table: every run of rules that can be a table).\n";
   return 2;
 }
 
@@ -42,12 +45,18 @@ bool write_output(const std::string& path, const void* data, size_t size) {
 
 int run_compile(const Args& args) {
   std::string input, output, emit = "obj";
+  plan::LookupPolicy lookup = plan::LookupPolicy::kCostModel;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-o" || args[i] == "--emit") && i + 1 >= args.size()) return usage();
+    if ((args[i] == "-o" || args[i] == "--emit" || args[i] == "--lookup") && i + 1 >= args.size())
+      return usage();
     if (args[i] == "-o") {
       output = args[++i];
     } else if (args[i] == "--emit") {
       emit = args[++i];
+    } else if (args[i] == "--lookup") {
+      auto policy = parse_lookup_policy(args[++i]);
+      if (!policy) return usage();
+      lookup = *policy;
     } else if (input.empty()) {
       input = args[i];
     } else {
@@ -59,7 +68,7 @@ int run_compile(const Args& args) {
   codegen::EmitOptions options;
   options.want_llvm_ir = emit == "llvm";
   options.want_assembly = emit == "asm";
-  auto compiled = compile_file(input, options);
+  auto compiled = compile_file(input, options, lookup);
   if (!compiled) return 1;
   if (emit == "obj") {
     if (output.empty()) output = default_object_path(input);

@@ -17,6 +17,7 @@ struct TraceArgs {
   std::string rules, pcap;
   uint32_t ifindex = 1;  // lo: BPF_PROG_TEST_RUN's default ingress device
   bool json = false;
+  plan::LookupPolicy lookup = plan::LookupPolicy::kCostModel;
 };
 
 bool parse_trace_args(const Args& args, TraceArgs& out) {
@@ -28,6 +29,10 @@ bool parse_trace_args(const Args& args, TraceArgs& out) {
       out.ifindex = static_cast<uint32_t>(std::stoul(args[++i]));
     } else if (args[i] == "--json") {
       out.json = true;
+    } else if (args[i] == "--lookup" && has_value) {
+      auto policy = parse_lookup_policy(args[++i]);
+      if (!policy) return false;
+      out.lookup = *policy;
     } else if (out.rules.empty() && args[i][0] != '-') {
       out.rules = args[i];
     } else {
@@ -99,7 +104,8 @@ void print_text(size_t number, const runtime::ProgramOutcome& got,
 int run_trace(const Args& args) {
   TraceArgs a;
   if (!parse_trace_args(args, a)) {
-    std::cerr << "usage: tc2xdp trace FILE --pcap IN.pcap [--ifindex N] [--json]\n";
+    std::cerr << "usage: tc2xdp trace FILE --pcap IN.pcap [--ifindex N] [--json] [--lookup "
+                 "auto|table|inline]\n";
     return 2;
   }
   auto packets = runtime::read_pcap(a.pcap);
@@ -107,7 +113,7 @@ int run_trace(const Args& args) {
     std::cerr << "tc2xdp: " << packets.error().to_string() << "\n";
     return 1;
   }
-  auto compiled = compile_file(a.rules, {});
+  auto compiled = compile_file(a.rules, {}, a.lookup);
   if (!compiled) return 1;
   auto loaded = runtime::LoadedProgram::load(compiled->plan, compiled->program, resolve_device);
   if (!loaded) {

@@ -14,11 +14,21 @@ std::optional<uint32_t> resolve_device(const std::string& name) {
   return index;
 }
 
-std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit) {
+std::optional<plan::LookupPolicy> parse_lookup_policy(const std::string& text) {
+  if (text == "auto") return plan::LookupPolicy::kCostModel;
+  if (text == "table") return plan::LookupPolicy::kAlwaysTable;
+  if (text == "inline") return plan::LookupPolicy::kInlineOnly;
+  return std::nullopt;
+}
+
+std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit,
+                                     plan::LookupPolicy lookup) {
   auto rules = load_rule_file(path);
   if (!rules) return std::nullopt;
   Diagnostics diags;
-  plan::Plan plan = plan::make_plan(*rules, {resolve_device}, diags);
+  plan::PlanOptions options{resolve_device};
+  options.lookup = lookup;
+  plan::Plan plan = plan::make_plan(*rules, options, diags);
   std::cerr << diags.to_string();
   if (diags.has_errors()) return std::nullopt;
   auto program = codegen::compile(*rules, plan, emit);

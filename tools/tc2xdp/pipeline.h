@@ -21,6 +21,9 @@ std::optional<uint32_t> resolve_device(const std::string& name);
 
 // Loads, plans and compiles a rules file. Diagnostics (punt warnings included) go to stderr;
 // nullopt after any error.
-std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit);
+std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit,
+                                     plan::LookupPolicy lookup = plan::LookupPolicy::kCostModel);
+// "auto", "table" or "inline" (the --lookup option).
+std::optional<plan::LookupPolicy> parse_lookup_policy(const std::string& text);
 
 }  // namespace tc2xdp::cli

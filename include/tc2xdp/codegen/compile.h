@@ -17,6 +17,10 @@ inline constexpr const char* kRedirectMap = "t2x_redirect";
 // PERCPU_ARRAY with one u32: index+1 (into RuleSet::rules()) of the rule whose action ended
 // classification of the last packet on this CPU (a punted rule counts), 0 on a miss.
 inline constexpr const char* kLastMatchMap = "t2x_last";
+// Lookup tables (plan/lookup.h): hash of {tuple, packed key} -> bucket of record ids, and the
+// records by id (the rule's stats slot). Declared only when the plan has tables.
+inline constexpr const char* kTupleMap = "t2x_tuples";
+inline constexpr const char* kRecordMap = "t2x_records";
 
 // Lowers the plan. Errors only for internal failures (LLVM); rules the plan punts are compiled as
 // punts, never dropped.

@@ -12,6 +12,7 @@
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/lookup.h"
 
 namespace tc2xdp::plan {
 
@@ -62,9 +63,18 @@ struct PlannedRule {
   std::string punt_reason;  // why not, when !offloaded
 };
 
+// A step of a chain's classification: one rule compared inline, or a hash table of many.
+struct ChainUnit {
+  enum class Kind : uint8_t { kInlineRule, kTable };
+  Kind kind = Kind::kInlineRule;
+  size_t index = 0;  // into Plan::rules or Plan::tables
+  bool operator==(const ChainUnit&) const = default;
+};
+
 struct ChainPlan {
   uint32_t chain = 0;
-  std::vector<size_t> rules;  // indexes into Plan::rules, in classification order
+  std::vector<size_t> rules;     // indexes into Plan::rules, in classification order
+  std::vector<ChainUnit> units;  // the same rules as the program walks them
 };
 
 // A devmap slot for mirred egress redirect, filled by the runtime with the device's ifindex.
@@ -80,6 +90,12 @@ struct Plan {
   std::vector<RedirectTarget> redirects;
   uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
+  std::vector<Table> tables;
+  TableLayout table_layout;    // W: the widest table's packed words
+  uint32_t table_buckets = 0;  // the bucket map's size (with headroom)
+  uint32_t table_records = 0;  // the record map's size (>= every record id + 1)
+  // The planner's estimate of the instructions the verifier processes (its limit is 1M).
+  uint64_t estimated_verifier_insns = 0;
   // Equal for two plans whose programs differ only in map contents.
   std::string shape_fingerprint;
 
@@ -93,6 +109,13 @@ struct RuleKey {
   auto operator<=>(const RuleKey&) const = default;
 };
 
+// How the planner chooses between inline compares and hash tables.
+enum class LookupPolicy : uint8_t {
+  kCostModel,    // tables where their estimated cost beats a linear scan
+  kAlwaysTable,  // every eligible run of prefs (tests, to exercise tables on small sets)
+  kInlineOnly,   // no tables (benchmarks' baseline)
+};
+
 struct PlanOptions {
   // indev and mirred device names to ifindexes; a rule naming an unknown device is punted.
   std::function<std::optional<uint32_t>(const std::string&)> resolve_device;
@@ -102,6 +125,7 @@ struct PlanOptions {
   std::map<RuleKey, uint32_t> previous_stats_slots;
   // The counters map's size is at least this (headroom, so it can be reused as rules grow).
   uint32_t min_stats_slots = 0;
+  LookupPolicy lookup = LookupPolicy::kCostModel;
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each

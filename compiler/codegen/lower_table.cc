@@ -1,0 +1,238 @@
+// The probe. Per tuple: skip it if its floor cannot beat the best so far; look the key up under
+// its mask; walk the bucket's candidates (lowest ordinal first) and keep the first that matches
+// in full and beats the best. The best ordinal and record id live in registers merged by phis
+// at each tuple's exit, start from a blinded constant and are only ever compared through blinded
+// copies, so the verifier sees the same unknown scalars on every path and prunes once per tuple
+// instead of once per path.
+#include "codegen/lower_table.h"
+
+#include <string>
+
+#include "codegen/bpf_module.h"
+#include "codegen/helpers.h"
+#include "codegen/verifier_hints.h"
+#include "codegen/xdp_function.h"
+
+namespace tc2xdp::codegen {
+
+namespace {
+
+class TableProbe {
+ public:
+  TableProbe(XdpFunction& fn, const plan::Table& table, const plan::TableLayout& layout,
+             const ParsedKey& key, const TableMaps& maps)
+      : fn_(fn),
+        b_(fn.builder()),
+        table_(table),
+        layout_(layout),
+        key_(key),
+        maps_(maps),
+        i8_(b_.getInt8Ty()),
+        i16_(b_.getInt16Ty()),
+        i32_(b_.getInt32Ty()),
+        i64_(b_.getInt64Ty()) {}
+
+  TableHit run(llvm::BasicBlock* miss);
+
+ private:
+  void pack_words();
+  // One tuple's probe; returns the block its paths meet in, with the builder there.
+  void probe(const plan::Tuple& tuple, size_t index);
+  // Zero iff the record at `rec` accepts the packet (every word under its mask, port ranges).
+  llvm::Value* record_mismatch(llvm::Value* rec);
+  // Volatile: record fields are read where they are used, never hoisted and kept live (spilled)
+  // across candidates, which would overflow the 512-byte stack on wide keys.
+  llvm::Value* load_at(llvm::Value* base, uint32_t offset, llvm::Type* type) {
+    return b_.CreateAlignedLoad(type, b_.CreateConstGEP1_32(i8_, base, offset),
+                                llvm::Align(type->getPrimitiveSizeInBits() / 8),
+                                /*isVolatile=*/true);
+  }
+  // A copy the verifier cannot relate to `v`: branching on it teaches nothing about `v`, so the
+  // states that meet after the branch stay alike and prune.
+  // Behind a barrier: LLVM would fold a compare of `C ^ zero` into a compare of zero itself, and
+  // the verifier, refining zero on each branch, would learn its value and see through every
+  // other blinded value after it.
+  llvm::Value* blind(llvm::Value* v) {
+    return optimization_barrier(b_, b_.CreateXor(v, key_.zero));
+  }
+
+  XdpFunction& fn_;
+  llvm::IRBuilder<>& b_;
+  const plan::Table& table_;
+  const plan::TableLayout& layout_;
+  const ParsedKey& key_;
+  const TableMaps& maps_;
+  llvm::Type *i8_, *i16_, *i32_, *i64_;
+  // Word w of the packed key: two u32 halves at offsets 4 and 12 of its 16-byte slot.
+  llvm::Value* word(uint32_t w) {
+    const auto half = [&](uint32_t offset) {
+      llvm::Value* at = b_.CreateConstGEP1_32(i8_, maps_.packed_slot, 16 * w + offset);
+      return b_.CreateZExt(b_.CreateAlignedLoad(i32_, at, llvm::Align(4), /*isVolatile=*/true),
+                           i64_);
+    };
+    return b_.CreateOr(half(4), b_.CreateShl(half(12), b_.getInt64(32)));
+  }
+  void store_word(uint32_t w, llvm::Value* v) {
+    const auto half = [&](uint32_t offset, llvm::Value* part) {
+      llvm::Value* at = b_.CreateConstGEP1_32(i8_, maps_.packed_slot, 16 * w + offset);
+      b_.CreateAlignedStore(b_.CreateTrunc(part, i32_), at, llvm::Align(4), /*isVolatile=*/true);
+    };
+    half(4, v);
+    half(12, b_.CreateLShr(v, b_.getInt64(32)));
+  }
+  llvm::Value* best_ordinal_ = nullptr;  // i64; above every ordinal when nothing matched
+  llvm::Value* best_record_ = nullptr;   // i64 record id; kNoRecord when nothing matched
+};
+
+TableHit TableProbe::run(llvm::BasicBlock* miss) {
+  pack_words();
+  best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
+  best_record_ = blind(b_.getInt64(plan::kNoRecord));
+  for (size_t t = 0; t < table_.tuples.size(); ++t) probe(table_.tuples[t], t);
+
+  llvm::BasicBlock* found = fn_.create_block("table.found");
+  llvm::BasicBlock* fetched = fn_.create_block("table.hit");
+  b_.CreateCondBr(b_.CreateICmpEQ(blind(best_record_), b_.getInt64(plan::kNoRecord)), miss, found);
+  b_.SetInsertPoint(found);
+  b_.CreateStore(b_.CreateTrunc(best_record_, i32_), maps_.id_slot);
+  llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, "winner");
+  b_.CreateCondBr(b_.CreateIsNull(rec), miss, fetched);
+  b_.SetInsertPoint(fetched);
+  TableHit hit;
+  hit.kind = load_at(rec, layout_.kind_offset(), i32_);
+  hit.slot = load_at(rec, layout_.slot_offset(), i32_);
+  hit.last = load_at(rec, layout_.last_offset(), i32_);
+  hit.arg = load_at(rec, layout_.arg_offset(), i32_);
+  return hit;
+}
+
+// The packed key goes to the stack once and is reloaded where needed: kept in registers across
+// every tuple it would be spilled anyway, a slot per copy, and overflow the 512-byte stack. It is
+// stored as u32 halves at offsets the verifier does not track (see untracked_u16): the table's
+// branches then never mark the parser's values precise, which would split the verifier's states
+// by parser path and multiply the parser's verification.
+void TableProbe::pack_words() {
+  std::vector<llvm::Value*> words_(table_.words, nullptr);
+  for (const plan::PackedComponent& pc : table_.layout) {
+    llvm::Value* v = key_.value(pc.component);
+    // The planner files only rules whose components the parser extracts; a gap here would be
+    // a planner bug, and a constant zero keeps the program safe while the tests catch it.
+    // A private copy: shared with other tables, LLVM would hoist the shifts and keep them live
+    // (spilled) across the program.
+    v = v ? private_copy(b_, v) : b_.getInt64(0);
+    if (pc.shift) v = b_.CreateShl(v, b_.getInt64(pc.shift));
+    words_[pc.word] = words_[pc.word] ? b_.CreateOr(words_[pc.word], v) : v;
+  }
+  for (uint32_t w = 0; w < table_.words; ++w) store_word(w, words_[w] ? words_[w] : b_.getInt64(0));
+}
+
+void TableProbe::probe(const plan::Tuple& tuple, size_t index) {
+  const std::string n = "t" + std::to_string(tuple.id);
+  llvm::BasicBlock* start = b_.GetInsertBlock();
+  llvm::BasicBlock* done = fn_.create_block(n + ".done");
+  llvm::BasicBlock* lookup = fn_.create_block(n + ".lookup");
+  // Each edge into `done` brings the (ordinal, record) it leaves with.
+  std::vector<std::tuple<llvm::BasicBlock*, llvm::Value*, llvm::Value*>> incoming;
+  const auto leave = [&](llvm::Value* ordinal, llvm::Value* record) {
+    incoming.emplace_back(b_.GetInsertBlock(), ordinal, record);
+  };
+
+  // Priority pruning: nothing filed here can beat a best at or below the floor.
+  leave(best_ordinal_, best_record_);
+  b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), b_.getInt64(tuple.floor)), done, lookup);
+  (void)start;
+
+  b_.SetInsertPoint(lookup);
+  b_.CreateStore(b_.getInt64(tuple.id), maps_.key_slot);  // tuple id and the pad
+  for (uint32_t w = 0; w < table_.words; ++w) {
+    llvm::Value* masked = word(w);
+    if (tuple.mask[w] != ~uint64_t{0}) masked = b_.CreateAnd(masked, b_.getInt64(tuple.mask[w]));
+    b_.CreateAlignedStore(masked, b_.CreateConstGEP1_32(i8_, maps_.key_slot, 8 + 8 * w),
+                          llvm::Align(8));
+  }
+  // Words past this table's are zero in its buckets' keys (the map's key fits the widest table).
+  for (uint32_t w = table_.words; w < layout_.words; ++w)
+    b_.CreateAlignedStore(b_.getInt64(0), b_.CreateConstGEP1_32(i8_, maps_.key_slot, 8 + 8 * w),
+                          llvm::Align(8));
+  llvm::Value* bucket = map_lookup_elem(b_, maps_.tuples->global, maps_.key_slot, n + ".bucket");
+  llvm::BasicBlock* candidates = fn_.create_block(n + ".candidates");
+  leave(best_ordinal_, best_record_);
+  b_.CreateCondBr(b_.CreateIsNull(bucket), done, candidates);
+  b_.SetInsertPoint(candidates);
+
+  for (uint32_t c = 0; c < plan::kBucketCandidates; ++c) {
+    const std::string cn = n + ".c" + std::to_string(c);
+    llvm::Value* id = b_.CreateZExt(load_at(bucket, 4 * c, i32_), i64_, cn + ".id");
+    llvm::BasicBlock* fetch = fn_.create_block(cn + ".fetch");
+    leave(best_ordinal_, best_record_);
+    b_.CreateCondBr(b_.CreateICmpEQ(blind(id), b_.getInt64(plan::kNoRecord)), done, fetch);
+    b_.SetInsertPoint(fetch);
+    b_.CreateStore(b_.CreateTrunc(id, i32_), maps_.id_slot);
+    llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, cn + ".rec");
+    llvm::BasicBlock* next = fn_.create_block(cn + ".next");
+    llvm::BasicBlock* rank = fn_.create_block(cn + ".rank");
+    b_.CreateCondBr(b_.CreateIsNull(rec), next, rank);
+    b_.SetInsertPoint(rank);
+    llvm::Value* ordinal = b_.CreateZExt(load_at(rec, layout_.ordinal_offset(), i32_), i64_);
+    // Candidates are in ordinal order: once one cannot beat the best, none after it can.
+    llvm::BasicBlock* check = fn_.create_block(cn + ".check");
+    leave(best_ordinal_, best_record_);
+    b_.CreateCondBr(b_.CreateICmpUGE(blind(ordinal), blind(best_ordinal_)), done, check);
+    b_.SetInsertPoint(check);
+    llvm::BasicBlock* take = fn_.create_block(cn + ".take");
+    b_.CreateCondBr(b_.CreateICmpEQ(record_mismatch(rec), b_.getInt64(0)), take, next);
+    b_.SetInsertPoint(take);
+    leave(ordinal, id);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(next);
+  }
+  leave(best_ordinal_, best_record_);
+  b_.CreateBr(done);
+
+  b_.SetInsertPoint(done);
+  llvm::PHINode* ordinal = b_.CreatePHI(i64_, incoming.size(), n + ".best_ordinal");
+  llvm::PHINode* record = b_.CreatePHI(i64_, incoming.size(), n + ".best_record");
+  for (const auto& [block, o, r] : incoming) {
+    ordinal->addIncoming(o, block);
+    record->addIncoming(r, block);
+  }
+  // Merged values stay unknown to the verifier, so the next tuple is verified once.
+  best_ordinal_ = optimization_barrier(b_, ordinal);
+  best_record_ = optimization_barrier(b_, record);
+  (void)index;
+}
+
+llvm::Value* TableProbe::record_mismatch(llvm::Value* rec) {
+  llvm::Value* mismatch = nullptr;
+  const auto add = [&](llvm::Value* term) {
+    mismatch = mismatch ? b_.CreateOr(mismatch, term) : term;
+  };
+  for (uint32_t w = 0; w < table_.words; ++w) {
+    llvm::Value* mask = load_at(rec, layout_.mask_offset(w), i64_);
+    llvm::Value* value = load_at(rec, layout_.value_offset(w), i64_);
+    add(b_.CreateXor(b_.CreateAnd(word(w), mask), value));
+  }
+  // min <= port <= max without a branch: d = port - min and (max - min) - d are both
+  // non-negative exactly then (16-bit operands in 64-bit arithmetic cannot overflow). A compare
+  // here would become a branch and a constant on each side, which the verifier then tracks.
+  const auto range = [&](llvm::Value* port, uint32_t offset) {
+    if (!port) port = b_.getInt64(0);
+    llvm::Value* min = b_.CreateZExt(load_at(rec, offset, i16_), i64_);
+    llvm::Value* max = b_.CreateZExt(load_at(rec, offset + 2, i16_), i64_);
+    llvm::Value* d = b_.CreateSub(port, min);
+    llvm::Value* over = b_.CreateSub(b_.CreateSub(max, min), d);
+    add(b_.CreateAnd(b_.CreateOr(d, over), b_.getInt64(uint64_t{1} << 63)));
+  };
+  if (table_.src_port_range) range(key_.src_port_host, layout_.ports_offset());
+  if (table_.dst_port_range) range(key_.dst_port_host, layout_.ports_offset() + 4);
+  return optimization_barrier(b_, mismatch ? mismatch : b_.getInt64(0));
+}
+
+}  // namespace
+
+TableHit lower_table(XdpFunction& fn, const plan::Table& table, const plan::TableLayout& layout,
+                     const ParsedKey& key, const TableMaps& maps, llvm::BasicBlock* miss) {
+  return TableProbe(fn, table, layout, key, maps).run(miss);
+}
+
+}  // namespace tc2xdp::codegen

@@ -1,0 +1,37 @@
+// One lookup table's probe (plan/lookup.h): tuples in floor order, bucket candidates, the best.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include "codegen/lower_keys.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::codegen {
+
+struct MapRef;
+class XdpFunction;
+
+struct TableMaps {
+  const MapRef* tuples = nullptr;   // kTupleMap
+  const MapRef* records = nullptr;  // kRecordMap
+  // Stack slots shared by every probe: the hash key (layout.key_size() bytes), a record id and the
+  // packed key.
+  llvm::AllocaInst* key_slot = nullptr;
+  llvm::AllocaInst* id_slot = nullptr;
+  llvm::AllocaInst* packed_slot = nullptr;  // the packet's packed key words
+};
+
+// The record that won, as i32 values (RecordKind, stats slot, last, arg).
+struct TableHit {
+  llvm::Value* kind = nullptr;
+  llvm::Value* slot = nullptr;
+  llvm::Value* last = nullptr;
+  llvm::Value* arg = nullptr;
+};
+
+// Emits the probe at the builder's position. Branches to `miss` when no record matches;
+// otherwise returns with the builder in a block where the hit's values are available.
+TableHit lower_table(XdpFunction& fn, const plan::Table& table, const plan::TableLayout& layout,
+                     const ParsedKey& key, const TableMaps& maps, llvm::BasicBlock* miss);
+
+}  // namespace tc2xdp::codegen

@@ -1,0 +1,50 @@
+// The table maps' bytes (layouts in lookup.h). BPF is little-endian here, as the host.
+#include <cstring>
+
+#include "tc2xdp/plan/lookup.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+namespace {
+
+template <typename T>
+void put(std::vector<uint8_t>& out, uint32_t offset, T value) {
+  std::memcpy(out.data() + offset, &value, sizeof value);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_table_key(const TableLayout& layout, const TableBucket& bucket) {
+  std::vector<uint8_t> out(layout.key_size(), 0);
+  put<uint32_t>(out, 0, bucket.tuple);
+  for (size_t w = 0; w < bucket.key.size(); ++w) put<uint64_t>(out, 8 + 8 * w, bucket.key[w]);
+  return out;
+}
+
+std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket) {
+  std::vector<uint8_t> out(TableLayout::bucket_size(), 0);
+  for (size_t i = 0; i < bucket.records.size(); ++i) put<uint32_t>(out, 4 * i, bucket.records[i]);
+  return out;
+}
+
+std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record,
+                                         const PlannedRule& planned) {
+  std::vector<uint8_t> out(layout.record_size(), 0);
+  for (size_t w = 0; w < record.mask.size(); ++w) {
+    put<uint64_t>(out, layout.mask_offset(w), record.mask[w]);
+    put<uint64_t>(out, layout.value_offset(w), record.value[w]);
+  }
+  put<uint32_t>(out, layout.ordinal_offset(), record.ordinal);
+  put<uint32_t>(out, layout.kind_offset(), static_cast<uint32_t>(record.kind));
+  put<uint32_t>(out, layout.slot_offset(), planned.stats_slot);
+  put<uint32_t>(out, layout.last_offset(), static_cast<uint32_t>(record.rule + 1));
+  put<uint32_t>(out, layout.arg_offset(), record.arg);
+  put<uint16_t>(out, layout.ports_offset(), record.src_port.min);
+  put<uint16_t>(out, layout.ports_offset() + 2, record.src_port.max);
+  put<uint16_t>(out, layout.ports_offset() + 4, record.dst_port.min);
+  put<uint16_t>(out, layout.ports_offset() + 6, record.dst_port.max);
+  return out;
+}
+
+}  // namespace tc2xdp::plan

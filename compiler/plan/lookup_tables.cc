@@ -1,0 +1,286 @@
+// The table planner: which runs of rules become hash tables, their packed key, their tuples.
+#include "lookup_tables.h"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+namespace {
+
+// Rough costs behind the cost model, from bench/classify_bench on this machine: an inline rule
+// is about 1.2 ns, a tuple probe (key build, hash lookup, a candidate check) about 25 ns.
+constexpr double kInlineRuleNs = 1.2;
+constexpr double kTupleProbeNs = 25;
+constexpr double kTableFixedNs = 20;
+// Past this many rules a linear scan costs seconds of LLVM and verifier time: always a table.
+constexpr size_t kInlineRuleLimit = 256;
+// Verifier instructions: the parser and epilogue, an inline rule, a tuple probe (measured).
+constexpr uint64_t kBaseInsns = 12000, kInlineRuleInsns = 28, kTupleInsns = 220;
+// The widest packed key a table takes (IPv4 5-tuples fit two words, IPv6 addresses take two each).
+constexpr uint32_t kMaxTableWords = 4;
+
+bool ends_classification(const PlannedRule& pr) {
+  using K = Terminal::Kind;
+  switch (pr.terminal.kind) {
+    case K::kPass:
+    case K::kPunt:
+    case K::kDrop:
+    case K::kRedirect:
+    case K::kGotoChain: return true;
+    case K::kContinue: return false;  // resumes at the next pref: stays inline
+  }
+  return false;
+}
+
+RecordKind record_kind(const Terminal& t) {
+  switch (t.kind) {
+    case Terminal::Kind::kDrop: return RecordKind::kDrop;
+    case Terminal::Kind::kRedirect: return RecordKind::kRedirect;
+    case Terminal::Kind::kGotoChain: return RecordKind::kGoto;
+    default: return RecordKind::kPass;
+  }
+}
+
+int popcount(const std::vector<uint64_t>& words) {
+  int n = 0;
+  for (uint64_t w : words) n += std::popcount(w);
+  return n;
+}
+
+bool within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide) {
+  for (size_t w = 0; w < narrow.size(); ++w)
+    if (narrow[w] & ~wide[w]) return false;
+  return true;
+}
+
+// A new tuple's mask: the rule's mask with only its fully masked bytes. Prefixes round down to
+// whole bytes, so rules of nearby prefix lengths share it; the record check does the rest.
+std::vector<uint64_t> relaxed(const std::vector<uint64_t>& mask) {
+  std::vector<uint64_t> out(mask.size(), 0);
+  for (size_t w = 0; w < mask.size(); ++w)
+    for (int b = 0; b < 8; ++b)
+      if (((mask[w] >> (8 * b)) & 0xff) == 0xff) out[w] |= uint64_t{0xff} << (8 * b);
+  return out;
+}
+
+std::vector<uint64_t> masked(const std::vector<uint64_t>& value, const std::vector<uint64_t>& m) {
+  std::vector<uint64_t> out(value.size());
+  for (size_t w = 0; w < value.size(); ++w) out[w] = value[w] & m[w];
+  return out;
+}
+
+// First fit of the components, widest first, into 64-bit words.
+std::vector<PackedComponent> pack(const std::map<Component, unsigned>& components) {
+  std::vector<std::pair<Component, unsigned>> order(components.begin(), components.end());
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<unsigned> used;  // bits taken per word
+  std::vector<PackedComponent> layout;
+  for (const auto& [c, bits] : order) {
+    size_t w = 0;
+    while (w < used.size() && used[w] + bits > 64) ++w;
+    if (w == used.size()) used.push_back(0);
+    layout.push_back({c, static_cast<uint8_t>(w), static_cast<uint8_t>(used[w])});
+    used[w] += bits;
+  }
+  return layout;
+}
+
+uint32_t words_of(const std::vector<PackedComponent>& layout) {
+  uint32_t words = 1;
+  for (const auto& pc : layout) words = std::max<uint32_t>(words, pc.word + 1);
+  return words;
+}
+
+class TableBuilder {
+ public:
+  TableBuilder(Plan& plan, const ir::RuleSet& rules) : plan_(plan), rules_(rules) {}
+
+  // A table of `members` (Plan::rules indexes, classification order; skip_sw rules included and
+  // left out of the table, since flower's lookup passes over them). Ordinals are chain positions.
+  Table build(uint32_t chain, const std::vector<std::pair<size_t, uint32_t>>& members) {
+    Table table;
+    table.chain = chain;
+    std::vector<std::pair<MatchTerms, std::pair<size_t, uint32_t>>> terms;
+    std::map<Component, unsigned> components;
+    for (const auto& [index, ordinal] : members) {
+      if (rules_.rules()[index].skip_sw) continue;
+      const PlannedRule& pr = plan_.rules[index];
+      MatchTerms t = match_terms(evaluated_match(rules_.rules()[index], pr), pr);
+      for (const Term& term : t.terms) components[term.component] = term.component.bits();
+      terms.push_back({std::move(t), {index, ordinal}});
+    }
+    table.layout = pack(components);
+    table.words = words_of(table.layout);
+    std::map<Component, const PackedComponent*> where;
+    for (const auto& pc : table.layout) where[pc.component] = &pc;
+
+    for (const auto& [t, id] : terms) {
+      const auto [index, ordinal] = id;
+      const PlannedRule& pr = plan_.rules[index];
+      TableRecord r;
+      r.rule = index;
+      r.ordinal = ordinal;
+      r.mask.assign(table.words, 0);
+      r.value.assign(table.words, 0);
+      for (const Term& term : t.terms) {
+        const PackedComponent& pc = *where.at(term.component);
+        r.mask[pc.word] |= term.mask << pc.shift;
+        r.value[pc.word] |= term.value << pc.shift;
+      }
+      if (t.src_port) r.src_port = *t.src_port, table.src_port_range = true;
+      if (t.dst_port) r.dst_port = *t.dst_port, table.dst_port_range = true;
+      r.kind = record_kind(pr.terminal);
+      r.arg = r.kind == RecordKind::kGoto       ? pr.terminal.chain
+              : r.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot
+                                                : 0;
+      if (r.kind == RecordKind::kGoto &&
+          std::find(table.goto_chains.begin(), table.goto_chains.end(), r.arg) ==
+              table.goto_chains.end())
+        table.goto_chains.push_back(r.arg);
+      file(table, r, pr.stats_slot);
+      table.rules.push_back(index);
+      table.records.push_back(std::move(r));
+    }
+    std::stable_sort(table.tuples.begin(), table.tuples.end(),
+                     [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
+    return table;
+  }
+
+ private:
+  // Files a record under the most specific tuple whose mask it covers and whose bucket has room;
+  // otherwise under a new tuple. Records arrive in ordinal order, so buckets stay sorted.
+  void file(Table& table, const TableRecord& r, uint32_t record_id) {
+    Tuple* best = nullptr;
+    size_t best_bucket = 0;
+    int best_bits = -1;
+    for (Tuple& tuple : table.tuples) {
+      if (!within(tuple.mask, r.mask)) continue;
+      const int bits = popcount(tuple.mask);
+      if (bits <= best_bits) continue;
+      auto it = buckets_.find({tuple.id, masked(r.value, tuple.mask)});
+      if (it != buckets_.end() && table.buckets[it->second].records.back() != kNoRecord) continue;
+      best = &tuple;
+      best_bits = bits;
+      best_bucket = it == buckets_.end() ? SIZE_MAX : it->second;
+    }
+    if (!best) {
+      // A new tuple: the rule's mask relaxed to whole bytes, unless a tuple of that mask exists
+      // (its bucket for this key is full): then the rule's own, more selective mask.
+      std::vector<uint64_t> mask = relaxed(r.mask);
+      const auto exists = [&](const std::vector<uint64_t>& m) {
+        return std::any_of(table.tuples.begin(), table.tuples.end(),
+                           [&](const Tuple& t) { return t.mask == m; });
+      };
+      if (exists(mask)) mask = r.mask;
+      table.tuples.push_back({next_tuple_id_++, std::move(mask), r.ordinal});
+      best = &table.tuples.back();
+      best_bucket = SIZE_MAX;
+    }
+    if (best_bucket == SIZE_MAX) {
+      TableBucket bucket;
+      bucket.tuple = best->id;
+      bucket.key = masked(r.value, best->mask);
+      best_bucket = table.buckets.size();
+      buckets_[{bucket.tuple, bucket.key}] = best_bucket;
+      table.buckets.push_back(std::move(bucket));
+    }
+    auto& slots = table.buckets[best_bucket].records;
+    *std::find(slots.begin(), slots.end(), kNoRecord) = record_id;
+    best->floor = std::min(best->floor, r.ordinal);
+  }
+
+  Plan& plan_;
+  const ir::RuleSet& rules_;
+  std::map<std::pair<uint32_t, std::vector<uint64_t>>, size_t> buckets_;
+  uint32_t next_tuple_id_ = 0;
+
+ public:
+  void continue_ids_from(const std::vector<Table>& tables) {
+    for (const auto& t : tables)
+      for (const auto& tuple : t.tuples) next_tuple_id_ = std::max(next_tuple_id_, tuple.id + 1);
+  }
+};
+
+}  // namespace
+
+void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
+  TableBuilder builder(plan, rules);
+  uint64_t inline_rules = 0, tuples = 0;  // for the verifier estimate
+  for (ChainPlan& chain : plan.chains) {
+    chain.units.clear();
+    const auto& indexes = chain.rules;
+    size_t k = 0;
+    while (k < indexes.size()) {
+      // The longest run of whole prefs whose rules all end classification and whose key packs
+      // into kMaxTableWords (a wider key costs hashing time and stack).
+      size_t end = k;
+      std::map<Component, unsigned> components;
+      while (end < indexes.size()) {
+        const uint32_t pref = plan.rules[indexes[end]].pref;
+        size_t p = end;
+        bool eligible = true;
+        std::map<Component, unsigned> with = components;
+        while (p < indexes.size() && plan.rules[indexes[p]].pref == pref) {
+          const PlannedRule& pr = plan.rules[indexes[p]];
+          const ir::Rule& rule = rules.rules()[indexes[p]];
+          ++p;
+          if (rule.skip_sw) continue;
+          const MatchTerms terms = match_terms(evaluated_match(rule, pr), pr);
+          if (!ends_classification(pr) || terms.never) eligible = false;
+          for (const Term& t : terms.terms) with[t.component] = t.component.bits();
+        }
+        if (!eligible || words_of(pack(with)) > kMaxTableWords) break;
+        components = std::move(with);
+        end = p;
+      }
+      const size_t run = end - k;
+      bool use_table = false;
+      Table table;
+      if (run > 0 && policy != LookupPolicy::kInlineOnly) {
+        std::vector<std::pair<size_t, uint32_t>> members;
+        for (size_t i = k; i < end; ++i) members.push_back({indexes[i], static_cast<uint32_t>(i)});
+        table = builder.build(chain.chain, members);
+        const double table_ns = kTableFixedNs + kTupleProbeNs * table.tuples.size();
+        use_table =
+            !table.records.empty() && (policy == LookupPolicy::kAlwaysTable ||
+                                       run > kInlineRuleLimit || table_ns < kInlineRuleNs * run);
+      }
+      if (use_table) {
+        tuples += table.tuples.size();
+        chain.units.push_back({ChainUnit::Kind::kTable, plan.tables.size()});
+        plan.tables.push_back(std::move(table));
+        builder.continue_ids_from(plan.tables);
+        k = end;
+      } else {
+        // An ineligible pref (run == 0), or a run too short to pay for a table: inline.
+        size_t stop = end;
+        if (run == 0) {
+          const uint32_t pref = plan.rules[indexes[k]].pref;
+          stop = k;
+          while (stop < indexes.size() && plan.rules[indexes[stop]].pref == pref) ++stop;
+        }
+        for (; k < stop; ++k) chain.units.push_back({ChainUnit::Kind::kInlineRule, indexes[k]});
+      }
+    }
+  }
+  for (const auto& chain : plan.chains)
+    for (const auto& unit : chain.units) inline_rules += unit.kind == ChainUnit::Kind::kInlineRule;
+  plan.table_layout.words = 1;
+  size_t buckets = 0;
+  for (const auto& t : plan.tables) {
+    plan.table_layout.words = std::max(plan.table_layout.words, t.words);
+    buckets += t.buckets.size();
+  }
+  // Headroom, so rules added later are map writes rather than a new map.
+  plan.table_buckets = plan.tables.empty() ? 1 : static_cast<uint32_t>(buckets + buckets / 4 + 64);
+  plan.table_records = plan.tables.empty() ? 1 : plan.stats_slots;
+  plan.estimated_verifier_insns =
+      kBaseInsns + kInlineRuleInsns * inline_rules + kTupleInsns * tuples;
+}
+
+}  // namespace tc2xdp::plan

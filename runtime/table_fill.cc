@@ -1,0 +1,62 @@
+#include "tc2xdp/runtime/table_fill.h"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tc2xdp/codegen/compile.h"
+
+namespace tc2xdp::runtime {
+
+namespace {
+
+// Keys and values laid end to end, as bpf_map_update_batch takes them.
+struct Batch {
+  std::vector<uint8_t> keys, values;
+  uint32_t count = 0;
+  void add(const std::vector<uint8_t>& key, const std::vector<uint8_t>& value) {
+    keys.insert(keys.end(), key.begin(), key.end());
+    values.insert(values.end(), value.begin(), value.end());
+    ++count;
+  }
+};
+
+Status write_batch(int fd, const Batch& batch, const char* what) {
+  uint32_t done = batch.count;
+  if (done == 0) return Ok{};
+  if (bpf_map_update_batch(fd, batch.keys.data(), batch.values.data(), &done, nullptr) != 0) {
+    const int err = errno;
+    return Error{what, err,
+                 "writing " + std::to_string(batch.count) + " entries failed after " +
+                     std::to_string(done) + ": " + std::strerror(err)};
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Status write_tables(const plan::Plan& plan, const BpfObject& object) {
+  if (plan.tables.empty()) return Ok{};
+  auto records_fd = object.map_fd(codegen::kRecordMap);
+  if (!records_fd) return records_fd.error();
+  auto tuples_fd = object.map_fd(codegen::kTupleMap);
+  if (!tuples_fd) return tuples_fd.error();
+  Batch records, buckets;
+  for (const plan::Table& table : plan.tables) {
+    for (const plan::TableRecord& r : table.records) {
+      const plan::PlannedRule& planned = plan.rules[r.rule];
+      const uint32_t id = planned.stats_slot;
+      records.add(
+          {reinterpret_cast<const uint8_t*>(&id), reinterpret_cast<const uint8_t*>(&id) + 4},
+          plan::encode_table_record(plan.table_layout, r, planned));
+    }
+    for (const plan::TableBucket& bucket : table.buckets)
+      buckets.add(plan::encode_table_key(plan.table_layout, bucket),
+                  plan::encode_table_bucket(bucket));
+  }
+  if (auto s = write_batch(*records_fd, records, "table records"); !s) return s;
+  return write_batch(*tuples_fd, buckets, "table buckets");
+}
+
+}  // namespace tc2xdp::runtime

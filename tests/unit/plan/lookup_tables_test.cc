@@ -1,0 +1,147 @@
+// The table planner: which runs become tables, tuples within their records' masks, bucket limits.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+namespace {
+
+using ir::ControlKind;
+using ir::Field;
+
+ir::Rule ipv4_rule(uint32_t pref, uint32_t dst, int prefix_len, uint16_t dport,
+                   ControlKind verdict) {
+  ir::Rule r;
+  r.pref = pref;
+  r.protocol = 0x0800;
+  const uint32_t mask = prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - prefix_len);
+  r.match.set(Field::kIpv4Dst, ir::MaskedValue::from_u64(4, dst & mask, mask));
+  r.match.set(Field::kIpProto, ir::MaskedValue::from_u64(1, 6, 0xff));
+  r.match.dst_port_range = ir::PortRange{dport, static_cast<uint16_t>(dport + 10)};
+  ir::Control c{verdict, 0};
+  r.actions = {ir::Action{ir::GactAction{c}, c, std::nullopt}};
+  return r;
+}
+
+Plan plan_for(const ir::RuleSet& set, LookupPolicy policy) {
+  Diagnostics d;
+  PlanOptions options;
+  options.lookup = policy;
+  return make_plan(set, options, d);
+}
+
+ir::RuleSet many_rules(size_t n) {
+  ir::RuleSet set;
+  Diagnostics d;
+  for (uint32_t i = 0; i < n; ++i) {
+    const int len = 8 + static_cast<int>(i % 25);
+    EXPECT_TRUE(
+        set.apply({ir::CommandOp::kAdd, ipv4_rule(i + 1, 0x0a000000u + i * 977, len, 1000 + i % 7,
+                                                  i % 2 ? ControlKind::kDrop : ControlKind::kOk)},
+                  d))
+        << d.to_string();
+  }
+  return set;
+}
+
+TEST(LookupTables, LongRunsBecomeOneTableWithMergedTuples) {
+  const ir::RuleSet set = many_rules(600);
+  const Plan p = plan_for(set, LookupPolicy::kCostModel);
+  ASSERT_EQ(p.tables.size(), 1u);
+  ASSERT_EQ(p.chains[0].units.size(), 1u);
+  EXPECT_EQ(p.chains[0].units[0].kind, ChainUnit::Kind::kTable);
+  const Table& t = p.tables[0];
+  EXPECT_EQ(t.records.size(), 600u);
+  EXPECT_TRUE(t.dst_port_range);
+  // Nested prefixes collide under relaxed masks; buckets of four keep the tuple count far below
+  // one per rule (ClassBench acl1_10k: 51 tuples).
+  EXPECT_LT(t.tuples.size(), 600u / kBucketCandidates);
+  EXPECT_LE(t.words, 2u);
+}
+
+TEST(LookupTables, EveryRecordIsFiledOnceUnderATupleWithinItsMask) {
+  const ir::RuleSet set = many_rules(300);
+  const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(p.tables.size(), 1u);
+  const Table& t = p.tables[0];
+  std::map<uint32_t, const Tuple*> tuples;
+  for (const Tuple& tuple : t.tuples) tuples[tuple.id] = &tuple;
+  std::map<uint32_t, const TableRecord*> by_slot;
+  for (const TableRecord& r : t.records) by_slot[p.rules[r.rule].stats_slot] = &r;
+  std::multiset<uint32_t> filed;
+  for (const TableBucket& bucket : t.buckets) {
+    const Tuple& tuple = *tuples.at(bucket.tuple);
+    uint32_t previous_ordinal = 0;
+    bool first = true;
+    for (uint32_t id : bucket.records) {
+      if (id == kNoRecord) continue;
+      filed.insert(id);
+      const TableRecord& r = *by_slot.at(id);
+      for (size_t w = 0; w < r.mask.size(); ++w) {
+        EXPECT_EQ(tuple.mask[w] & ~r.mask[w], 0u) << "a tuple is never more specific";
+        EXPECT_EQ(r.value[w] & tuple.mask[w], bucket.key[w]) << "filed under its own key";
+      }
+      EXPECT_GE(r.ordinal, tuple.floor);
+      if (!first) EXPECT_GT(r.ordinal, previous_ordinal) << "buckets hold candidates in order";
+      previous_ordinal = r.ordinal;
+      first = false;
+    }
+  }
+  EXPECT_EQ(filed.size(), 300u);
+  EXPECT_EQ(std::set<uint32_t>(filed.begin(), filed.end()).size(), 300u);
+  // Probe order: ascending floors.
+  for (size_t i = 1; i < t.tuples.size(); ++i) EXPECT_LE(t.tuples[i - 1].floor, t.tuples[i].floor);
+}
+
+TEST(LookupTables, ContinueRulesStayInlineAndSplitTheRun) {
+  ir::RuleSet set;
+  Diagnostics d;
+  for (uint32_t i = 0; i < 10; ++i)
+    ASSERT_TRUE(set.apply(
+        {ir::CommandOp::kAdd, ipv4_rule(i + 1, 0x0a000000u + (i << 8), 24, 80,
+                                        i == 4 ? ControlKind::kContinue : ControlKind::kDrop)},
+        d));
+  const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(p.tables.size(), 2u);
+  const auto& units = p.chains[0].units;
+  ASSERT_EQ(units.size(), 3u);
+  EXPECT_EQ(units[0].kind, ChainUnit::Kind::kTable);
+  EXPECT_EQ(units[1].kind, ChainUnit::Kind::kInlineRule);
+  EXPECT_EQ(p.rules[units[1].index].pref, 5u);
+  EXPECT_EQ(units[2].kind, ChainUnit::Kind::kTable);
+  EXPECT_EQ(p.tables[0].records.size(), 4u);
+  EXPECT_EQ(p.tables[1].records.size(), 5u);
+}
+
+TEST(LookupTables, ShortRunsStayInlineUnderTheCostModel) {
+  const Plan p = plan_for(many_rules(5), LookupPolicy::kCostModel);
+  EXPECT_TRUE(p.tables.empty());
+  EXPECT_EQ(p.chains[0].units.size(), 5u);
+  const Plan none = plan_for(many_rules(600), LookupPolicy::kInlineOnly);
+  EXPECT_TRUE(none.tables.empty());
+}
+
+TEST(LookupTables, RecordsEncodeAtTheLayoutsOffsets) {
+  const ir::RuleSet set = many_rules(3);
+  const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(p.tables.size(), 1u);
+  const TableRecord& r = p.tables[0].records[1];
+  const auto bytes = encode_table_record(p.table_layout, r, p.rules[r.rule]);
+  ASSERT_EQ(bytes.size(), p.table_layout.record_size());
+  uint32_t ordinal, last;
+  uint16_t dport_min;
+  std::memcpy(&ordinal, bytes.data() + p.table_layout.ordinal_offset(), 4);
+  std::memcpy(&last, bytes.data() + p.table_layout.last_offset(), 4);
+  std::memcpy(&dport_min, bytes.data() + p.table_layout.ports_offset() + 4, 2);
+  EXPECT_EQ(ordinal, 1u);
+  EXPECT_EQ(last, r.rule + 1);
+  EXPECT_EQ(dport_min, 1001);
+}
+
+}  // namespace
+}  // namespace tc2xdp::plan
