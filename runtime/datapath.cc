@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "datapath_state.h"
+#include "datapath_update.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
@@ -102,9 +103,38 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     }
   }
 
+  // The live table maps, if any: a change of data only is written into them.
+  UniqueFd live_tuples, live_records;
+  if (*saved && old_stats.get() >= 0) {
+    live_tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
+    live_records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+  }
   plan::PlanOptions plan_options{host_device, previous_slots, capacity};
+  if (live_tuples.get() >= 0)
+    plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
   plan::Plan plan = plan::make_plan(rules, plan_options, diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
+
+  if (*saved && link && old_stats.get() >= 0 && !options.compiler) {
+    // The live program's plan, rebuilt from the saved rules and slots with the same options.
+    Diagnostics ignored;
+    const plan::Plan live = plan::make_plan((*saved)->rules, plan_options, ignored);
+    if (live.shape_fingerprint == plan.shape_fingerprint) {
+      if (auto s = reset_new_slots(old_stats.get(), plan, previous_slots); !s) return s.error();
+      ApplyReport report;
+      auto written = write_table_changes(live, plan, {live_tuples.get(), live_records.get()},
+                                         report.map_writes);
+      if (!written) return written.error();
+      if (*written) {
+        report.data_only = true;
+        report.mode = (*saved)->mode;
+        if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s)
+          return s.error();
+        return report;
+      }
+    }
+  }
+
   auto program = options.compiler ? options.compiler(rules, plan) : codegen::compile(rules, plan);
   if (!program) return program.error();
 
@@ -148,6 +178,14 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       return s.error();
     }
     report.attached_now = true;
+  }
+  // The table maps of the program now attached, for later changes of data only.
+  for (const auto& [map, pin] :
+       {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"}}) {
+    unlink((pins + pin).c_str());
+    auto fd = object->map_fd(map);
+    if (fd && bpf_obj_pin(*fd, (pins + pin).c_str()) != 0)
+      return Error{"pin lookup tables of " + ifname, errno, ""};
   }
   if (!report.counters_kept) {
     unlink((pins + "/stats").c_str());
@@ -202,6 +240,8 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   }
   unlink((pins + "/link").c_str());
   unlink((pins + "/stats").c_str());
+  unlink((pins + "/tuples").c_str());
+  unlink((pins + "/records").c_str());
   rmdir(pins.c_str());
   return remove_state(paths, ifname);
 }

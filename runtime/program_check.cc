@@ -74,7 +74,11 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
   if (!last) return last.error();
   ProgramOutcome out;
   out.verdict = static_cast<reference::Verdict>(run->retval);
-  if (*last) out.rule_index = *last - 1;
+  if (*last) {
+    // The program names the deciding rule by its stats slot.
+    for (size_t i = 0; i < plan_->rules.size(); ++i)
+      if (plan_->rules[i].stats_slot + 1 == *last) out.rule_index = i;
+  }
   out.output = std::move(run->data_out);
   if (out.verdict == reference::Verdict::kRedirect && out.rule_index &&
       *out.rule_index < plan_->rules.size()) {

@@ -180,7 +180,7 @@ void ProgramLowering::emit_rule(size_t index, llvm::BasicBlock* block, llvm::Bas
   b_.SetInsertPoint(hit);
 
   const uint32_t slot = planned.stats_slot;
-  const uint32_t last = static_cast<uint32_t>(index + 1);
+  const uint32_t last = slot + 1;  // kLastMatchMap names rules by stats slot
   const plan::Terminal& terminal = planned.terminal;
   switch (terminal.kind) {
     case plan::Terminal::Kind::kPass:

@@ -14,7 +14,7 @@ class XdpFunction;
 struct ProgramMaps {
   const MapRef* stats = nullptr;     // kStatsMap: slot -> plan::RuleCounters (per CPU)
   const MapRef* redirect = nullptr;  // kRedirectMap: devmap slot -> ifindex
-  const MapRef* last = nullptr;      // kLastMatchMap: [0] -> index + 1 of the deciding rule
+  const MapRef* last = nullptr;      // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
   const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
   const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
 };

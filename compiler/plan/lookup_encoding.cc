@@ -38,7 +38,7 @@ std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableR
   put<uint32_t>(out, layout.ordinal_offset(), record.ordinal);
   put<uint32_t>(out, layout.kind_offset(), static_cast<uint32_t>(record.kind));
   put<uint32_t>(out, layout.slot_offset(), planned.stats_slot);
-  put<uint32_t>(out, layout.last_offset(), static_cast<uint32_t>(record.rule + 1));
+  put<uint32_t>(out, layout.last_offset(), planned.stats_slot + 1);
   put<uint32_t>(out, layout.arg_offset(), record.arg);
   put<uint16_t>(out, layout.ports_offset(), record.src_port.min);
   put<uint16_t>(out, layout.ports_offset() + 2, record.src_port.max);

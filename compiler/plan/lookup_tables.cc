@@ -96,6 +96,23 @@ uint32_t words_of(const std::vector<PackedComponent>& layout) {
   return words;
 }
 
+// Ordinals order a table's rules as classification does: pref << 16 | rank within the pref.
+// Unlike chain positions they do not move when a rule is added under another pref, so such a
+// change leaves the other records' bytes alone. A pref of 65536 rules or more falls back to
+// positions (still correct).
+void assign_ordinals(const Plan& plan, std::vector<std::pair<size_t, uint32_t>>& members) {
+  uint32_t rank = 0;
+  bool fits = true;
+  for (size_t i = 0; i < members.size(); ++i) {
+    const uint32_t pref = plan.rules[members[i].first].pref;
+    rank = i > 0 && plan.rules[members[i - 1].first].pref == pref ? rank + 1 : 0;
+    if (rank > 0xffff || pref > 0xffff) fits = false;
+    members[i].second = pref << 16 | rank;
+  }
+  if (!fits)
+    for (size_t i = 0; i < members.size(); ++i) members[i].second = static_cast<uint32_t>(i);
+}
+
 class TableBuilder {
  public:
   TableBuilder(Plan& plan, const ir::RuleSet& rules) : plan_(plan), rules_(rules) {}
@@ -243,7 +260,8 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
       Table table;
       if (run > 0 && policy != LookupPolicy::kInlineOnly) {
         std::vector<std::pair<size_t, uint32_t>> members;
-        for (size_t i = k; i < end; ++i) members.push_back({indexes[i], static_cast<uint32_t>(i)});
+        for (size_t i = k; i < end; ++i) members.push_back({indexes[i], 0});
+        assign_ordinals(plan, members);
         table = builder.build(chain.chain, members);
         const double table_ns = kTableFixedNs + kTupleProbeNs * table.tuples.size();
         use_table =

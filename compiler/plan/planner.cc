@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "lookup_tables.h"
 #include "offload.h"
@@ -74,16 +75,40 @@ void break_goto_cycles(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags)
     if (!done.contains(chain)) visit(chain);
 }
 
+// Everything the code depends on. Table records and buckets are map data, so a change that only
+// adds or removes rules under a table's existing tuples leaves the fingerprint alone.
 std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
-  // v1 inlines every key and argument in the code, so the shape is the rules themselves.
-  std::string fp;
-  for (size_t i = 0; i < plan.rules.size(); ++i) {
-    const auto& pr = plan.rules[i];
-    fp += std::to_string(pr.chain) + '/' + std::to_string(pr.pref) + '/' +
-          std::to_string(pr.handle) + '/' + std::to_string(static_cast<int>(pr.terminal.kind)) +
-          '/' + std::to_string(pr.terminal.chain) + '/' + ir::match_key(rules.rules()[i]) + ';';
+  std::ostringstream fp;
+  const ParsePlan& p = plan.parse;
+  fp << "parse " << p.vlan << p.cvlan << p.mpls << int(p.mpls_depth) << p.arp << p.ipv4 << p.ipv6
+     << p.l4 << p.tcp_flags << p.icmp << p.indev << p.src_port_range << p.dst_port_range << ' '
+     << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
+     << plan.table_records << ' ' << plan.table_layout.words << ' ' << plan.max_chain_hops;
+  for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
+  for (const auto& chain : plan.chains) {
+    fp << "\nchain " << chain.chain;
+    for (const ChainUnit& unit : chain.units) {
+      if (unit.kind == ChainUnit::Kind::kInlineRule) {
+        const PlannedRule& pr = plan.rules[unit.index];
+        fp << "\n rule " << pr.pref << '/' << pr.handle << '/' << pr.stats_slot << '/'
+           << int(pr.terminal.kind) << '/' << pr.terminal.chain << '/' << pr.terminal.redirect_slot
+           << '/' << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
+           << rules.rules()[unit.index].skip_sw << '/' << ir::match_key(rules.rules()[unit.index]);
+        continue;
+      }
+      const Table& t = plan.tables[unit.index];
+      fp << "\n table";
+      for (const auto& pc : t.layout)
+        fp << ' ' << pc.component.name() << '@' << int(pc.word) << ':' << int(pc.shift);
+      fp << " ranges " << t.src_port_range << t.dst_port_range << " goto";
+      for (uint32_t c : t.goto_chains) fp << ' ' << c;
+      for (const Tuple& tuple : t.tuples) {
+        fp << "\n  tuple " << tuple.id << " floor " << tuple.floor << " mask";
+        for (uint64_t m : tuple.mask) fp << ' ' << m;
+      }
+    }
   }
-  return fp;
+  return fp.str();
 }
 
 // Keeps surviving rules' slots; gives new rules the lowest slots nobody held before.
@@ -162,6 +187,11 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
   plan_lookup(plan, rules, options.lookup);
+  // A live bucket map that still has room is kept: its size is the plan's.
+  size_t buckets = 0;
+  for (const Table& t : plan.tables) buckets += t.buckets.size();
+  if (!plan.tables.empty() && options.min_table_buckets >= buckets)
+    plan.table_buckets = options.min_table_buckets;
   plan.shape_fingerprint = fingerprint(plan, rules);
   return plan;
 }

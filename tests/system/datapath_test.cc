@@ -118,6 +118,80 @@ TEST_F(DatapathTest, ReplaceSwapsAtomicallyAndKeepsCounters) {
   })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
+// Enough rules of one mask for the planner to choose a hash table.
+std::string table_rules(int n, int skip = -1) {
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    if (i == skip) continue;
+    text += "filter add dev dpb0 ingress pref " + std::to_string(i + 1) +
+            " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) + " action " +
+            (i % 2 ? "pass" : "drop") + "\n";
+  }
+  return text;
+}
+
+TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
+  auto first = apply("dpb0", rules_from(table_rules(300)));
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  const uint32_t program = [&] {
+    NetnsScope in_b(topo_.b());
+    auto dp = Datapath::open("dpb0");
+    EXPECT_EQ(dp->plan().tables.size(), 1u);
+    return dp->program_id();
+  }();
+  send(udp_to(10004), 3);
+  ASSERT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return p.size() == 300 && p[4] == 3;
+  }));
+
+  // A new rule under the table's tuple: written into the maps, no compile, no swap.
+  auto added = apply("dpb0", rules_from(table_rules(300) +
+                                        "filter add dev dpb0 ingress pref 400 protocol ip flower "
+                                        "ip_proto udp dst_port 999 action drop\n"));
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_TRUE(added->data_only);
+  EXPECT_EQ(added->map_writes, 2u);  // its record, its bucket
+  {
+    NetnsScope in_b(topo_.b());
+    EXPECT_EQ(Datapath::open("dpb0")->program_id(), program);
+  }
+  send(udp_to(999), 4);
+  send(udp_to(10004), 1);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return p.size() == 301 && p[300] == 4 && p[4] == 4;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+
+  // Deleting one: its bucket goes; its packets fall through to no rule.
+  auto deleted = apply("dpb0", rules_from(table_rules(300, /*skip=*/4) +
+                                          "filter add dev dpb0 ingress pref 400 protocol ip "
+                                          "flower ip_proto udp dst_port 999 action drop\n"));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+  EXPECT_TRUE(deleted->data_only);
+  send(udp_to(10004), 5);
+  send(udp_to(10006), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");  // rule 10006 is now at position 5
+    return p.size() == 300 && p[5] == 2 && p[299] == 4;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+  {
+    NetnsScope in_b(topo_.b());
+    EXPECT_EQ(Datapath::open("dpb0")->program_id(), program);
+  }
+
+  // A rule of a new mask changes the shape: recompiled and swapped.
+  auto reshaped = apply(
+      "dpb0", rules_from(table_rules(300) + "filter add dev dpb0 ingress pref 401 protocol ip "
+                                            "flower ip_proto tcp src_port 7 action drop\n"));
+  ASSERT_TRUE(reshaped.ok()) << reshaped.error().to_string();
+  EXPECT_FALSE(reshaped->data_only);
+  {
+    NetnsScope in_b(topo_.b());
+    EXPECT_NE(Datapath::open("dpb0")->program_id(), program);
+  }
+}
+
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped
 // like the real ones so that the failure is the verifier's.
 Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& plan) {

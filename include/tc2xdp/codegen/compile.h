@@ -14,8 +14,9 @@ inline constexpr const char* kProgramName = "tc2xdp_main";
 inline constexpr const char* kStatsMap = "t2x_stats";
 // DEVMAP: redirect slot -> ifindex (plan::Plan::redirects), filled by the runtime.
 inline constexpr const char* kRedirectMap = "t2x_redirect";
-// PERCPU_ARRAY with one u32: index+1 (into RuleSet::rules()) of the rule whose action ended
-// classification of the last packet on this CPU (a punted rule counts), 0 on a miss.
+// PERCPU_ARRAY with one u32: the stats slot + 1 of the rule whose action ended classification
+// of the last packet on this CPU (a punted rule counts), 0 on a miss. Slots, unlike positions,
+// stay with their rules as rules come and go.
 inline constexpr const char* kLastMatchMap = "t2x_last";
 // Lookup tables (plan/lookup.h): hash of {tuple, packed key} -> bucket of record ids, and the
 // records by id (the rule's stats slot). Declared only when the plan has tables.

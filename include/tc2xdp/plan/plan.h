@@ -126,6 +126,8 @@ struct PlanOptions {
   // The counters map's size is at least this (headroom, so it can be reused as rules grow).
   uint32_t min_stats_slots = 0;
   LookupPolicy lookup = LookupPolicy::kCostModel;
+  // The live bucket map's size: kept while the buckets fit, so added rules can be map writes.
+  uint32_t min_table_buckets = 0;
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each

@@ -40,6 +40,9 @@ struct ApplyReport {
   bool counters_kept = true;  // the counters map was reused
   XdpMode mode = XdpMode::kNative;
   uint32_t verified_instructions = 0;
+  // The change kept the program's shape and went in as map writes (no compile, no swap).
+  bool data_only = false;
+  uint32_t map_writes = 0;
   std::vector<std::string> notes;  // e.g. the fall back to generic mode
 };
 
