@@ -122,8 +122,9 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     if (live.shape_fingerprint == plan.shape_fingerprint) {
       if (auto s = reset_new_slots(old_stats.get(), plan, previous_slots); !s) return s.error();
       ApplyReport report;
-      auto written = write_table_changes(live, plan, {live_tuples.get(), live_records.get()},
-                                         report.map_writes);
+      const LiveTables tables{live_tuples.get(), live_records.get(),
+                              plan_options.min_table_buckets};
+      auto written = write_table_changes(live, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
         report.data_only = true;

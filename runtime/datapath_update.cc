@@ -50,6 +50,9 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
   const auto new_buckets = buckets_of(next);
   if (next.tables.empty() && live.tables.empty()) return true;
   if (maps.tuples_fd < 0 || maps.records_fd < 0) return false;
+  size_t inserted = 0;
+  for (const auto& [key, value] : new_buckets) inserted += !old_buckets.contains(key);
+  if (old_buckets.size() + inserted > maps.bucket_capacity) return false;
 
   for (const auto& [id, bytes] : record_writes) {
     if (auto s = update_elem(maps.records_fd, bytes_of(id), *bytes); !s) return s.error();

@@ -138,8 +138,8 @@ TEST(LookupTables, RecordsEncodeAtTheLayoutsOffsets) {
   std::memcpy(&ordinal, bytes.data() + p.table_layout.ordinal_offset(), 4);
   std::memcpy(&last, bytes.data() + p.table_layout.last_offset(), 4);
   std::memcpy(&dport_min, bytes.data() + p.table_layout.ports_offset() + 4, 2);
-  EXPECT_EQ(ordinal, 1u);
-  EXPECT_EQ(last, r.rule + 1);
+  EXPECT_EQ(ordinal, 2u << 16);  // pref 2, first of its pref
+  EXPECT_EQ(last, p.rules[r.rule].stats_slot + 1);
   EXPECT_EQ(dport_min, 1001);
 }
 

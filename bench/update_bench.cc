@@ -1,0 +1,228 @@
+// update_bench: how fast a rule change takes effect on a live interface, and how fast rules go in.
+//
+// A private network namespace holds a veth pair; Datapath::apply manages one end (private pin and
+// state roots). A sender thread writes raw frames into the other end without pause; only the new
+// rule matches them. Latency is from the apply() call to the first packet counted by the new
+// rule (its per-CPU counter polled in a loop), for a data-only change (a rule of an existing
+// mask: map writes) and a shape change (a new mask: compile, load, swap), at several installed
+// rule counts. Then the insert rate: rules added one apply() at a time, and in one batch.
+//
+//   update_bench [--sizes 100,1000,10000] [--runs N]
+#include <bpf/bpf.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/classbench_trace.h"
+#include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/datapath.h"
+#include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/trivial_program.h"
+
+namespace rt = tc2xdp::runtime;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const rt::DatapathPaths kPaths{"/sys/fs/bpf/tc2xdp-update-bench", "/run/tc2xdp-update-bench"};
+constexpr const char* kDev = "ub1";
+constexpr uint16_t kProbePort = 999;
+
+std::string base_rule(size_t i) {
+  return "filter add dev ub1 ingress pref " + std::to_string(i + 1) +
+         " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) + " action " +
+         (i % 2 ? "pass" : "drop") + "\n";
+}
+
+std::string base_rules(size_t n) {
+  std::string text;
+  for (size_t i = 0; i < n; ++i) text += base_rule(i);
+  return text;
+}
+
+tc2xdp::ir::RuleSet parse(const std::string& text) {
+  tc2xdp::ir::RuleSet rules;
+  tc2xdp::Diagnostics diags;
+  if (!tc2xdp::frontend::tc::load_rules(text, "bench.tc", rules, diags)) {
+    std::cerr << diags.to_string();
+    std::exit(1);
+  }
+  return rules;
+}
+
+// Frames to UDP port kProbePort from source port 1234, as fast as the socket takes them.
+class Sender {
+ public:
+  explicit Sender(const std::string& dev) : dev_(dev) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Sender() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = static_cast<int>(if_nametoindex(dev_.c_str()));
+    to.sll_halen = 6;
+    const auto frame = bench::ipv4_frame(0x0a000001, 0x0a000002, 17, 1234, kProbePort);
+    while (!stop_)
+      (void)sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    close(fd);
+  }
+  std::string dev_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+struct Applied {
+  rt::ApplyReport report;
+  double call_us = 0;    // apply() call to return
+  double effect_us = 0;  // apply() call to the first packet counted on `slot`
+};
+
+// Applies `text` and waits until stats slot `slot` counts a packet.
+Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint) {
+  const auto rules = parse(text);
+  tc2xdp::Diagnostics diags;
+  rt::ApplyOptions options;
+  options.paths = kPaths;
+  const auto t0 = Clock::now();
+  auto report = rt::Datapath::apply(kDev, rules, options, diags);
+  const auto t1 = Clock::now();
+  if (!report) {
+    std::cerr << report.error().to_string() << "\n";
+    std::exit(1);
+  }
+  Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
+  rt::UniqueFd stats(stats_fd_hint >= 0 ? dup(stats_fd_hint)
+                                        : bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
+  for (;;) {
+    // Stats values are plan::RuleCounters: three u64 per CPU; packets first.
+    auto v = rt::read_percpu_u64(stats.get(), slot, 3);
+    if (v && (*v)[0] > 0) break;
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > 10) {
+      std::cerr << "the new rule never counted a packet\n";
+      std::exit(1);
+    }
+  }
+  out.effect_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  return out;
+}
+
+void apply_quiet(const std::string& text) {
+  tc2xdp::Diagnostics diags;
+  rt::ApplyOptions options;
+  options.paths = kPaths;
+  auto report = rt::Datapath::apply(kDev, parse(text), options, diags);
+  if (!report) {
+    std::cerr << report.error().to_string() << "\n";
+    std::exit(1);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<size_t> sizes = {100, 1000, 10000};
+  int runs = 20;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--sizes") {
+      sizes.clear();
+      std::stringstream list(argv[i + 1]);
+      for (std::string n; std::getline(list, n, ',');) sizes.push_back(std::stoul(n));
+    } else if (a == "--runs") {
+      runs = std::stoi(argv[i + 1]);
+    } else {
+      std::cerr << "usage: update_bench [--sizes 100,1000,10000] [--runs N]\n";
+      return 2;
+    }
+  }
+  if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+    std::cerr << "update_bench needs root (a private network namespace)\n";
+    return 1;
+  }
+  if (std::system("ip link set lo up && ip link add ub0 type veth peer name ub1 && "
+                  "ip link set ub0 up && ip link set ub1 up") != 0)
+    return 1;
+
+  std::printf("%7s %-10s %5s %12s %12s %12s %9s\n", "rules", "change", "runs", "median_us",
+              "p99_us", "call_med_us", "map_wr");
+  for (size_t n : sizes) {
+    (void)rt::Datapath::detach(kDev, kPaths);
+    apply_quiet(base_rules(n));
+    Sender sender("ub0");
+    const std::string base = base_rules(n);
+    // The added rule takes the first slot nobody held: n.
+    const std::string data_rule = "filter add dev ub1 ingress pref " + std::to_string(n + 1) +
+                                  " protocol ip flower ip_proto udp dst_port " +
+                                  std::to_string(kProbePort) + " action drop\n";
+    const std::string shape_rule = "filter add dev ub1 ingress pref " + std::to_string(n + 1) +
+                                   " protocol ip flower ip_proto udp src_port 1234 dst_port " +
+                                   std::to_string(kProbePort) + " action drop\n";
+    for (const auto& [name, rule, count] :
+         {std::tuple{"data-only", data_rule, runs},
+          std::tuple{"shape", shape_rule, std::max(3, runs / 4)}}) {
+      std::vector<double> effect, call;
+      uint32_t writes = 0;
+      bool all_as_named = true;
+      for (int r = 0; r < count; ++r) {
+        const Applied a = apply_and_wait(base + rule, static_cast<uint32_t>(n), -1);
+        effect.push_back(a.effect_us);
+        call.push_back(a.call_us);
+        writes = a.report.map_writes;
+        all_as_named &= a.report.data_only == (std::string(name) == "data-only");
+        apply_quiet(base);  // and back
+      }
+      std::printf("%7zu %-10s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, count,
+                  percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
+                  all_as_named ? "" : "  (path differed from its name!)");
+    }
+  }
+
+  // Insert rate on the largest size: one rule per apply(), then one batch of many.
+  const size_t n = sizes.back();
+  (void)rt::Datapath::detach(kDev, kPaths);
+  apply_quiet(base_rules(n));
+  std::string text = base_rules(n);
+  const int singles = 50;
+  auto t0 = Clock::now();
+  for (int i = 0; i < singles; ++i) {
+    text += base_rule(n + i);
+    apply_quiet(text);
+  }
+  const double single_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const size_t batch = std::max<size_t>(1000, n / 10);
+  for (size_t i = 0; i < batch; ++i) text += base_rule(n + singles + i);
+  t0 = Clock::now();
+  apply_quiet(text);
+  const double batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf(
+      "\ninsert rate at %zu rules: single %.0f rules/s (%d applies), batched %.0f rules/s "
+      "(%zu rules in one apply)\n",
+      n, singles / single_s, singles, batch / batch_s, batch);
+  (void)rt::Datapath::detach(kDev, kPaths);
+  return 0;
+}
