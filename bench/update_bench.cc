@@ -131,6 +131,40 @@ Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint
   return out;
 }
 
+std::vector<tc2xdp::ir::Command> commands(const std::string& text) {
+  tc2xdp::Diagnostics diags;
+  auto cmds = tc2xdp::frontend::tc::parse_batch(text, "bench.tc", diags);
+  if (diags.has_errors()) {
+    std::cerr << diags.to_string();
+    std::exit(1);
+  }
+  return cmds;
+}
+
+// The same through a Datapath kept in memory (as the daemon holds it): apply(delta).
+Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Command>& delta,
+                             uint32_t slot, int stats_fd) {
+  tc2xdp::Diagnostics diags;
+  const auto t0 = Clock::now();
+  auto report = dp.apply(delta, diags);
+  const auto t1 = Clock::now();
+  if (!report) {
+    std::cerr << report.error().to_string() << "\n";
+    std::exit(1);
+  }
+  Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
+  for (;;) {
+    auto v = rt::read_percpu_u64(stats_fd, slot, 3);
+    if (v && (*v)[0] > 0) break;
+    if (std::chrono::duration<double>(Clock::now() - t0).count() > 10) {
+      std::cerr << "the new rule never counted a packet\n";
+      std::exit(1);
+    }
+  }
+  out.effect_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  return out;
+}
+
 void apply_quiet(const std::string& text) {
   tc2xdp::Diagnostics diags;
   rt::ApplyOptions options;
@@ -168,7 +202,7 @@ int main(int argc, char** argv) {
                   "ip link set ub0 up && ip link set ub1 up") != 0)
     return 1;
 
-  std::printf("%7s %-10s %5s %12s %12s %12s %9s\n", "rules", "change", "runs", "median_us",
+  std::printf("%7s %-18s %5s %12s %12s %12s %9s\n", "rules", "change", "runs", "median_us",
               "p99_us", "call_med_us", "map_wr");
   for (size_t n : sizes) {
     (void)rt::Datapath::detach(kDev, kPaths);
@@ -196,9 +230,36 @@ int main(int argc, char** argv) {
         all_as_named &= a.report.data_only == (std::string(name) == "data-only");
         apply_quiet(base);  // and back
       }
-      std::printf("%7zu %-10s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, count,
+      std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, count,
                   percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
                   all_as_named ? "" : "  (path differed from its name!)");
+    }
+    // In process: one Datapath, deltas of one rule (add, then delete it again).
+    {
+      auto dp = rt::Datapath::open(kDev, kPaths);
+      if (!dp) {
+        std::cerr << dp.error().to_string() << "\n";
+        return 1;
+      }
+      rt::UniqueFd stats(bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
+      const auto add = commands(data_rule);
+      auto del = add;
+      del[0].op = tc2xdp::ir::CommandOp::kDelete;
+      std::vector<double> effect, call;
+      uint32_t writes = 0;
+      bool all_data_only = true;
+      for (int r = 0; r < runs; ++r) {
+        const Applied a = apply_delta_and_wait(*dp, add, static_cast<uint32_t>(n), stats.get());
+        effect.push_back(a.effect_us);
+        call.push_back(a.call_us);
+        writes = a.report.map_writes;
+        all_data_only &= a.report.data_only;
+        tc2xdp::Diagnostics diags;
+        if (!dp->apply(del, diags)) return 1;
+      }
+      std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, "data-only (delta)", runs,
+                  percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
+                  all_data_only ? "" : "  (not all data-only!)");
     }
   }
 
@@ -220,9 +281,33 @@ int main(int argc, char** argv) {
   apply_quiet(text);
   const double batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf(
-      "\ninsert rate at %zu rules: single %.0f rules/s (%d applies), batched %.0f rules/s "
-      "(%zu rules in one apply)\n",
+      "\ninsert rate at %zu rules, apply(ifname, rules): single %.0f rules/s (%d applies), "
+      "batched %.0f rules/s (%zu rules in one apply)\n",
       n, singles / single_s, singles, batch / batch_s, batch);
+  // The same through apply(delta) on a Datapath in memory.
+  {
+    (void)rt::Datapath::detach(kDev, kPaths);
+    apply_quiet(base_rules(n));
+    auto dp = rt::Datapath::open(kDev, kPaths);
+    if (!dp) return 1;
+    tc2xdp::Diagnostics diags;
+    t0 = Clock::now();
+    for (int i = 0; i < singles; ++i)
+      if (!dp->apply(commands(base_rule(n + i)), diags)) return 1;
+    const double delta_single_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::string more;
+    for (size_t i = 0; i < batch; ++i) more += base_rule(n + singles + i);
+    const auto cmds = commands(more);
+    t0 = Clock::now();
+    auto report = dp->apply(cmds, diags);
+    if (!report) return 1;
+    const double delta_batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf(
+        "insert rate at %zu rules, apply(delta): single %.0f rules/s, batched %.0f rules/s "
+        "(%zu rules, %s)\n",
+        n, singles / delta_single_s, batch / delta_batch_s, batch,
+        report->data_only ? "map writes" : "recompiled");
+  }
   (void)rt::Datapath::detach(kDev, kPaths);
   return 0;
 }

@@ -197,6 +197,79 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   return report;
 }
 
+struct Datapath::Live {
+  UniqueFd stats, tuples, records;
+  uint32_t stats_capacity = 0, bucket_capacity = 0;
+  plan::PlanOptions plan_options;
+};
+
+Status Datapath::open_live() {
+  if (live_) return Ok{};
+  auto live = std::make_shared<Live>();
+  const std::string pins = pin_dir(paths_, ifname_);
+  live->stats = UniqueFd(bpf_obj_get((pins + "/stats").c_str()));
+  if (live->stats.get() < 0) return Error{"open counters of " + ifname_, errno, ""};
+  live->tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
+  live->records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+  live->stats_capacity = map_max_entries(live->stats.get()).value_or(0);
+  if (live->tuples.get() >= 0)
+    live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
+  std::map<plan::RuleKey, uint32_t> slots;
+  for (const auto& r : plan_.rules) slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
+  live->plan_options = {host_device, std::move(slots), live->stats_capacity};
+  live->plan_options.min_table_buckets = live->bucket_capacity;
+  // The plan as the live program was built: with the live maps' sizes.
+  Diagnostics ignored;
+  plan_ = plan::make_plan(rules_, live->plan_options, ignored);
+  live_ = std::move(live);
+  return Ok{};
+}
+
+Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
+                                    const ApplyOptions& options) {
+  ir::RuleSet next = rules_;
+  if (!next.apply_all(delta, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
+  if (auto s = open_live(); !s) return s.error();
+  Live& live = *live_;
+  if (next.size() * 2 <= live.stats_capacity) {
+    plan::PlanOptions plan_options = live.plan_options;
+    plan::Plan plan = plan::make_plan(next, plan_options, diags);
+    if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
+    if (plan.shape_fingerprint == plan_.shape_fingerprint) {
+      if (auto s = reset_new_slots(live.stats.get(), plan, live.plan_options.previous_stats_slots);
+          !s)
+        return s.error();
+      ApplyReport report;
+      const LiveTables tables{live.tuples.get(), live.records.get(), live.bucket_capacity};
+      auto written = write_table_changes(plan_, plan, tables, report.map_writes);
+      if (!written) return written.error();
+      if (*written) {
+        report.data_only = true;
+        report.mode = mode_;
+        if (auto s = write_state(paths_, ifname_, next, plan, mode_); !s) return s.error();
+        // The next change plans against this one's slots: a slot freed now (its bucket is gone)
+        // may be reused then, never within the same change.
+        live.plan_options.previous_stats_slots.clear();
+        for (const auto& r : plan.rules)
+          live.plan_options.previous_stats_slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
+        rules_ = std::move(next);
+        plan_ = std::move(plan);
+        return report;
+      }
+    }
+  }
+  // A new shape: compiled, loaded and swapped by the transactional path.
+  ApplyOptions swap = options;
+  swap.paths = paths_;
+  swap.mode = mode_;
+  auto report = Datapath::apply(ifname_, next, swap, diags);
+  if (!report) return report;
+  auto reopened = Datapath::open(ifname_, paths_);
+  if (!reopened) return reopened.error();
+  *this = std::move(*reopened);
+  return report;
+}
+
 Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& paths) {
   auto saved = read_state(paths, ifname);
   if (!saved) return saved.error();

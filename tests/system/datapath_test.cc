@@ -192,6 +192,54 @@ TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
   }
 }
 
+std::vector<ir::Command> delta_of(const std::string& text) {
+  Diagnostics diags;
+  auto cmds = frontend::tc::parse_batch(text, "delta.tc", diags);
+  EXPECT_FALSE(diags.has_errors()) << diags.to_string();
+  return cmds;
+}
+
+TEST_F(DatapathTest, DeltasOnADatapathInMemoryAreMapWritesOrSwapsAndErrorsChangeNothing) {
+  ASSERT_TRUE(apply("dpb0", rules_from(table_rules(300))).ok());
+  NetnsScope in_b(topo_.b());
+  auto dp = Datapath::open("dpb0");
+  ASSERT_TRUE(dp.ok()) << dp.error().to_string();
+  const uint32_t program = dp->program_id();
+  Diagnostics diags;
+  auto added = dp->apply(delta_of("filter add dev dpb0 ingress pref 400 protocol ip flower "
+                                  "ip_proto udp dst_port 999 action drop\n"),
+                         diags);
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_TRUE(added->data_only);
+  EXPECT_EQ(dp->rules().size(), 301u);
+  EXPECT_EQ(dp->program_id(), program);
+
+  // Deleting a filter that does not exist: an error, and the rules stay as they were.
+  Diagnostics bad;
+  auto missing =
+      dp->apply(delta_of("filter del dev dpb0 ingress pref 999 handle 0x1 flower\n"), bad);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_TRUE(bad.has_errors());
+  EXPECT_EQ(dp->rules().size(), 301u);
+
+  // A new mask: recompiled and swapped, and the object follows the new program.
+  auto reshaped = dp->apply(delta_of("filter add dev dpb0 ingress pref 401 protocol ip flower "
+                                     "ip_proto tcp src_port 7 action drop\n"),
+                            diags);
+  ASSERT_TRUE(reshaped.ok()) << reshaped.error().to_string();
+  EXPECT_FALSE(reshaped->data_only);
+  EXPECT_NE(dp->program_id(), program);
+  EXPECT_EQ(dp->rules().size(), 302u);
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("dpa0").send(udp_to(999), 3);
+  }
+  EXPECT_TRUE(eventually([&] {
+    auto c = dp->counters();
+    return c && c->size() == 302 && (*c)[300].packets == 3;
+  }));
+}
+
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped
 // like the real ones so that the failure is the verifier's.
 Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& plan) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct DatapathPaths {
 
 // Turns a planned rule set into a BPF object; codegen::compile unless a caller says otherwise.
 using Compiler = std::function<Result<codegen::BpfProgram>(const ir::RuleSet&, const plan::Plan&)>;
+
+// Filter changes applied as one transaction (tc's add/replace/change/del, in order).
+using RuleDelta = std::vector<ir::Command>;
 
 struct ApplyOptions {
   XdpMode mode = XdpMode::kNative;
@@ -54,6 +58,13 @@ class Datapath {
   static Result<ApplyReport> apply(const std::string& ifname, const ir::RuleSet& rules,
                                    const ApplyOptions& options, Diagnostics& diags);
 
+  // Applies `delta` to this interface's rules, all or nothing, keeping the state in memory so a
+  // long-running process (the daemon) pays neither re-reading nor re-planning the live set. A
+  // change of data only (same shape fingerprint) is written into the live maps; anything else
+  // is recompiled and swapped as by the static apply. On error nothing changes.
+  Result<ApplyReport> apply(const RuleDelta& delta, Diagnostics& diags,
+                            const ApplyOptions& options = {});
+
   // The managed state of `ifname`; an Error if tc2xdp does not manage it.
   static Result<Datapath> open(const std::string& ifname, const DatapathPaths& paths = {});
 
@@ -80,6 +91,11 @@ class Datapath {
   plan::Plan plan_;
   XdpMode mode_ = XdpMode::kNative;
   uint32_t program_id_ = 0;
+  // The live program's maps and the plan as it was built (with the maps' sizes), for data-only
+  // changes; opened on first use.
+  struct Live;
+  std::shared_ptr<Live> live_;
+  Status open_live();
 };
 
 }  // namespace tc2xdp::runtime
