@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace classbench {
 
@@ -34,7 +35,36 @@ std::optional<Filter> parse_line(std::string_view line, std::string& error);
 
 enum class ActionPolicy { kDrop, kPass, kAlternate };
 
-// `filter add dev DEV ingress pref PREF protocol ip flower ... action ACT`.
-std::string to_tc(const Filter& filter, uint32_t pref, std::string_view dev, ActionPolicy policy);
+// Whether the rule at `pref` (1-based line number) drops under `policy`; alternate drops odd prefs.
+inline bool drops(ActionPolicy policy, uint32_t pref) {
+  return policy == ActionPolicy::kDrop || (policy == ActionPolicy::kAlternate && pref % 2);
+}
+
+// The ClassBench line for a filter (flags written as 0x0000/0x0000); parse_line reads it back.
+std::string to_classbench_line(const Filter& filter);
+
+// `a.b.c.d/len` with the host bits cleared.
+std::string format_prefix(const Prefix& prefix);
+
+// `filter add dev DEV ingress [chain C] pref PREF protocol ip flower ... action ACT`. `pref` is the
+// rule's 1-based line number; the action follows from it and `policy`, the tc pref from `tc_pref`
+// (0: the same as `pref`).
+std::string to_tc(const Filter& filter, uint32_t pref, std::string_view dev, ActionPolicy policy,
+                  uint32_t chain = 0, uint32_t tc_pref = 0);
+
+// tc prefs are 16 bits, so a set larger than `rules_per_chain` continues in the next chain: each
+// full chain ends in a catch-all `goto chain N+1` at pref 65535. First match stays line order.
+inline constexpr uint32_t kRulesPerChain = 65000;
+// Where line `index` (0-based) lands.
+inline uint32_t tc_chain_of(size_t index) {
+  return index / kRulesPerChain;
+}
+inline uint32_t tc_pref_of(size_t index) {
+  return index % kRulesPerChain + 1;
+}
+
+// The whole set, one command a line (with the chain continuations).
+std::string to_tc_batch(const std::vector<Filter>& filters, std::string_view dev,
+                        ActionPolicy policy);
 
 }  // namespace classbench
