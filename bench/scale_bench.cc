@@ -102,8 +102,7 @@ bool parse_args(int argc, char** argv, Options& o) {
   return o.packets > 0 && (o.packets & (o.packets - 1)) == 0 && o.rounds > 0;
 }
 
-std::optional<std::vector<classbench::Filter>> load_set(const std::string& name,
-                                                        const Options& o) {
+std::optional<std::vector<classbench::Filter>> load_set(const std::string& name, const Options& o) {
   if (name.rfind("synthetic_", 0) == 0) {
     std::string count = name.substr(10);
     size_t scale = 1;
@@ -167,15 +166,15 @@ std::string compare_counts(const std::vector<uint64_t>& got, const std::vector<u
   if (wrong == 0) return "ok";
   uint64_t total = 0;
   for (auto c : got) total += c;
-  return "FAIL: " + std::to_string(wrong) + " rules counted differently (" +
-         std::to_string(total) + " packets counted)";
+  return "FAIL: " + std::to_string(wrong) + " rules counted differently (" + std::to_string(total) +
+         " packets counted)";
 }
 
 void measure_xdp(const std::vector<classbench::Filter>& filters,
                  const std::vector<bench::TracePacket>& trace, const bench::TraceSender& sender,
                  int empty_fd, const Options& o, bench::Row& row) {
-  const std::string tc_text = classbench::to_tc_batch(filters, kReceiver,
-                                                      classbench::ActionPolicy::kDrop);
+  const std::string tc_text =
+      classbench::to_tc_batch(filters, kReceiver, classbench::ActionPolicy::kDrop);
   const uint32_t sender_if = if_nametoindex(kSender), receiver_if = if_nametoindex(kReceiver);
   std::vector<double> parse, total;
   for (int run = 0; run < o.compile_runs; ++run) {
@@ -240,12 +239,10 @@ void measure_xdp(const std::vector<classbench::Filter>& filters,
       wrong ? "FAIL: " + std::to_string(wrong) + " packets decided differently" : "ok";
 
   // Live: the trace once, counted per rule by the program's own counters; then timed rounds with
-  // the empty program and the compiled one taking turns on the same link.
-  auto pinned_link = rt::XdpLink::open_pinned(kPaths.pin_root + "/" + kReceiver + "/link");
+  // the empty program and the compiled one taking turns on the same veth.
   const size_t lines = filters.size();
   const uint64_t rx_before = rx();
-  const auto before =
-      bench::rule_histogram(kReceiver, kPaths, attached->filter_of_rule, lines, 0);
+  const auto before = bench::rule_histogram(kReceiver, kPaths, attached->filter_of_rule, lines, 0);
   send_trace_once(sender, sender_if, trace.size(), 0);
   const uint64_t seen = rx() - rx_before;
   auto after = bench::rule_histogram(kReceiver, kPaths, attached->filter_of_rule, lines, 0);
@@ -254,15 +251,22 @@ void measure_xdp(const std::vector<classbench::Filter>& filters,
   for (size_t i = 0; i < lines; ++i) decided += got[i] = after[i] - before[i];
   got[lines] = seen - decided;
   row.xdp_live_check = compare_counts(got, bench::expected_histogram(trace, lines));
-  for (int round = 0; round < o.rounds && pinned_link; ++round) {
-    (void)pinned_link->update(empty_fd);
-    empty_rates.push_back(live_rate(sender, sender_if, rx, o.window_s));
-    (void)pinned_link->update(prog);
-    prog_rates.push_back(live_rate(sender, sender_if, rx, o.window_s));
+  // Turns on one veth: the empty program and the compiled one, each attached afresh (the pinned
+  // link refuses to swap in the two-instruction empty program: EINVAL).
+  (void)rt::Datapath::detach(kReceiver, kPaths);
+  for (int round = 0; round < o.rounds; ++round) {
+    for (int which : {0, 1}) {
+      auto link = rt::XdpLink::attach(receiver_if, which ? prog : empty_fd, rt::XdpMode::kNative);
+      if (!link) {
+        row.xdp_error = link.error().to_string();
+        return;
+      }
+      (which ? prog_rates : empty_rates).push_back(live_rate(sender, sender_if, rx, o.window_s));
+      (void)link->detach();
+    }
   }
   row.empty_pps = bench::median(empty_rates);
   row.xdp_pps = bench::median(prog_rates);
-  (void)rt::Datapath::detach(kReceiver, kPaths);
 }
 
 void measure_nft(const std::vector<classbench::Filter>& filters,
@@ -283,11 +287,12 @@ void measure_nft(const std::vector<classbench::Filter>& filters,
   auto after = chain.counters();
   std::vector<uint64_t> got(after.size());
   uint64_t counted = 0;
-  for (size_t i = 0; i < after.size() && i < before.size(); ++i) counted += got[i] = after[i] - before[i];
+  for (size_t i = 0; i < after.size() && i < before.size(); ++i)
+    counted += got[i] = after[i] - before[i];
   row.nft_check = compare_counts(got, bench::expected_histogram(trace, filters.size()));
   if (counted != seen)
-    row.nft_check += " (device saw " + std::to_string(seen) + ", chain " +
-                     std::to_string(counted) + ")";
+    row.nft_check +=
+        " (device saw " + std::to_string(seen) + ", chain " + std::to_string(counted) + ")";
   std::vector<double> rates;
   for (int round = 0; round < o.rounds; ++round)
     rates.push_back(live_rate(sender, sender_if, rx, o.window_s));
@@ -342,9 +347,10 @@ int main(int argc, char** argv) {
     std::cerr << empty.error().to_string() << "\n";
     return 1;
   }
-  std::printf("trace: %zu packets per set (10%% aimed at no rule), live windows of %.1f s, "
-              "medians of %d rounds, BPF_PROG_TEST_RUN repeat %u\n",
-              o.packets, o.window_s, o.rounds, o.repeat);
+  std::printf(
+      "trace: %zu packets per set (10%% aimed at no rule), live windows of %.1f s, "
+      "medians of %d rounds, BPF_PROG_TEST_RUN repeat %u\n",
+      o.packets, o.window_s, o.rounds, o.repeat);
   std::vector<bench::Row> rows;
   for (const auto& name : o.sets) {
     auto filters = load_set(name, o);

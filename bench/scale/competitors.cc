@@ -54,8 +54,8 @@ pid_t read_pid(const std::string& path) {
 
 }  // namespace
 
-bool OvsSwitch::start(const std::string& rundir, const std::string& bridge,
-                      const std::string& port, int cpu) {
+bool OvsSwitch::start(const std::string& rundir, const std::string& bridge, const std::string& port,
+                      int cpu) {
   rundir_ = rundir;
   bridge_ = bridge;
   // Every OVS tool finds the daemons' sockets and pidfiles through these.
@@ -127,7 +127,8 @@ std::vector<uint64_t> OvsSwitch::rule_counters(size_t rules, uint64_t total,
       const size_t n = line.find("n_packets=");
       if (n == std::string::npos) continue;
       const size_t c = line.find("cookie=");
-      const uint64_t cookie = c == std::string::npos ? 0 : std::stoull(line.substr(c + 7), nullptr, 16);
+      const uint64_t cookie =
+          c == std::string::npos ? 0 : std::stoull(line.substr(c + 7), nullptr, 16);
       const uint64_t packets = std::stoull(line.substr(n + 10));
       counts[cookie == 0 || cookie > rules ? rules : cookie - 1] += packets;
       sum += packets;

@@ -16,7 +16,9 @@ std::string num(double v, const char* format) {
   return buf;
 }
 
-double ratio(double a, double b) { return std::isnan(a) || std::isnan(b) || b == 0 ? NAN : a / b; }
+double ratio(double a, double b) {
+  return std::isnan(a) || std::isnan(b) || b == 0 ? NAN : a / b;
+}
 
 std::string json_number(double v) {
   if (std::isnan(v) || std::isinf(v)) return "null";
@@ -39,7 +41,9 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-bool check_ok(const std::string& check) { return check.empty() || check == "ok"; }
+bool check_ok(const std::string& check) {
+  return check.empty() || check == "ok";
+}
 
 }  // namespace
 
@@ -60,9 +64,9 @@ void print_row(const Row& r, bool header) {
       r.set.c_str(), r.rules, num(r.compile_s, "%.2f").c_str(),
       r.instructions ? std::to_string(r.instructions).c_str() : "-",
       r.map_bytes ? num(static_cast<double>(r.map_bytes) / r.rules, "%.0f").c_str() : "-",
-      num(r.empty_ns, "%.1f").c_str(), num(r.prog_ns, "%.1f").c_str(),
-      num(added, "%.1f").c_str(), num(r.empty_pps / 1e6, "%.2f").c_str(),
-      num(r.xdp_pps / 1e6, "%.3f").c_str(), num(100 * ratio(r.xdp_pps, r.empty_pps), "%.1f").c_str(),
+      num(r.empty_ns, "%.1f").c_str(), num(r.prog_ns, "%.1f").c_str(), num(added, "%.1f").c_str(),
+      num(r.empty_pps / 1e6, "%.2f").c_str(), num(r.xdp_pps / 1e6, "%.3f").c_str(),
+      num(100 * ratio(r.xdp_pps, r.empty_pps), "%.1f").c_str(),
       num(r.nft_pps / 1e6, "%.4f").c_str(), num(ratio(r.xdp_pps, r.nft_pps), "%.1fx").c_str(),
       num(r.ovs_pps / 1e6, "%.4f").c_str(), num(ratio(r.xdp_pps, r.ovs_pps), "%.1fx").c_str(),
       r.checks_ok() ? "ok" : "FAIL");
@@ -72,7 +76,8 @@ void print_row(const Row& r, bool header) {
 void print_notes(const std::vector<Row>& rows) {
   for (const auto& r : rows) {
     auto note = [&r](const char* what, const std::string& text) {
-      if (!text.empty() && text != "ok") std::printf("  %s %s: %s\n", r.set.c_str(), what, text.c_str());
+      if (!text.empty() && text != "ok")
+        std::printf("  %s %s: %s\n", r.set.c_str(), what, text.c_str());
     };
     note("tc2xdp", r.xdp_error);
     note("tc2xdp per-packet check", r.xdp_packet_check);

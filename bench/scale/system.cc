@@ -65,8 +65,9 @@ bool make_private_veth(const std::string& sender, const std::string& receiver) {
     return false;
   }
   if (!shell_ok("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
-                " && ip link set lo up && ip link add " + sender + " type veth peer name " +
-                receiver + " && ip link set " + sender + " up && ip link set " + receiver + " up"))
+                " && ip link set lo up && ip link add " +
+                sender + " type veth peer name " + receiver + " && ip link set " + sender +
+                " up && ip link set " + receiver + " up"))
     return false;
   if (!enable_gro(receiver)) {
     std::perror("ETHTOOL_SGRO");

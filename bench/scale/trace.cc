@@ -6,7 +6,9 @@ namespace bench {
 
 namespace {
 
-bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+bool has_ports(uint8_t proto) {
+  return proto == 6 || proto == 17 || proto == 132;
+}
 
 }  // namespace
 

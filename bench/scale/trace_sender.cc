@@ -37,8 +37,12 @@ bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t off) {
 bpf_insn jump_reg(uint8_t op, uint8_t dst, uint8_t src, int16_t off) {
   return {static_cast<uint8_t>(BPF_JMP | op | BPF_X), dst, src, off, 0};
 }
-bpf_insn call(int32_t helper) { return {BPF_JMP | BPF_CALL, 0, 0, 0, helper}; }
-bpf_insn exit_insn() { return {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}; }
+bpf_insn call(int32_t helper) {
+  return {BPF_JMP | BPF_CALL, 0, 0, 0, helper};
+}
+bpf_insn exit_insn() {
+  return {BPF_JMP | BPF_EXIT, 0, 0, 0, 0};
+}
 // ld_imm64 of a map fd: two instructions.
 void load_map(std::vector<bpf_insn>& p, uint8_t dst, int fd) {
   p.push_back({BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd});
@@ -46,7 +50,7 @@ void load_map(std::vector<bpf_insn>& p, uint8_t dst, int fd) {
 }
 
 tc2xdp::Result<tc2xdp::runtime::UniqueFd> array_map(const char* name, uint32_t value_size,
-                                                     uint32_t entries) {
+                                                    uint32_t entries) {
   const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, 4, value_size, entries, nullptr);
   if (fd < 0) return Error{"bpf_map_create", errno, name};
   return tc2xdp::runtime::UniqueFd(fd);
@@ -125,10 +129,9 @@ tc2xdp::Result<TraceSender> TraceSender::create(const std::vector<std::vector<ui
 }
 
 tc2xdp::Status TraceSender::send(uint32_t ifindex, uint32_t count) const {
-  const std::vector<uint8_t> seed(kFrameBytes, 0);
-  auto r = tc2xdp::runtime::test_run(program_.get(), seed,
-                                     {.repeat = count, .ingress_ifindex = ifindex,
-                                      .live_frames = true});
+  const std::vector<uint8_t> seed(kFrameBytes, 0);  // overwritten by the program
+  auto r = tc2xdp::runtime::test_run(
+      program_.get(), seed, {.repeat = count, .ingress_ifindex = ifindex, .live_frames = true});
   if (!r) return r.error();
   return tc2xdp::Ok{};
 }

@@ -48,6 +48,7 @@ namespace {
   std::snprintf(line, sizeof line, "ok %.6f %.6f %u", parse_s, total_s,
                 applied->verified_instructions);
   report(line);
+  _exit(0);  // not reached: report exits
 }
 
 std::string last_line(const std::string& text) {
@@ -107,10 +108,9 @@ CompileRun compile_in_child(const std::string& tc_text, const std::string& ifnam
   } else if (!reply.empty()) {
     run.error = last_line(reply.substr(6));
   } else {
-    run.error = WIFSIGNALED(status)
-                    ? "compiler died (" + std::string(strsignal(WTERMSIG(status))) + "): " +
-                          last_line(child_err)
-                    : "compiler exited: " + last_line(child_err);
+    run.error = WIFSIGNALED(status) ? "compiler died (" + std::string(strsignal(WTERMSIG(status))) +
+                                          "): " + last_line(child_err)
+                                    : "compiler exited: " + last_line(child_err);
   }
   return run;
 }
@@ -135,23 +135,23 @@ tc2xdp::Result<AttachedProgram> open_attached(const std::string& ifname,
 
   bpf_prog_info info{};
   uint32_t len = sizeof info;
-  if (bpf_prog_get_info_by_fd(prog, &info, &len) != 0)
-    return Error{"bpf_prog_get_info_by_fd", errno, ""};
+  if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0)
+    return Error{"bpf_obj_get_info_by_fd", errno, ""};
   std::vector<uint32_t> ids(info.nr_map_ids);
   info = {};
   info.nr_map_ids = ids.size();
   info.map_ids = reinterpret_cast<uint64_t>(ids.data());
   len = sizeof info;
-  if (bpf_prog_get_info_by_fd(prog, &info, &len) != 0)
-    return Error{"bpf_prog_get_info_by_fd", errno, "map ids"};
+  if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0)
+    return Error{"bpf_obj_get_info_by_fd", errno, "map ids"};
   const uint64_t cpus = rt::possible_cpus().value_or(1);
   for (uint32_t id : ids) {
     rt::UniqueFd map(bpf_map_get_fd_by_id(id));
     if (map.get() < 0) return Error{"bpf_map_get_fd_by_id", errno, ""};
     bpf_map_info m{};
     uint32_t mlen = sizeof m;
-    if (bpf_map_get_info_by_fd(map.get(), &m, &mlen) != 0)
-      return Error{"bpf_map_get_info_by_fd", errno, ""};
+    if (bpf_obj_get_info_by_fd(map.get(), &m, &mlen) != 0)
+      return Error{"bpf_obj_get_info_by_fd", errno, ""};
     const uint64_t value =
         per_cpu(m.type) ? ((m.value_size + 7) / 8 * 8) * cpus : uint64_t{m.value_size};
     a.map_bytes += (m.key_size + value) * uint64_t{m.max_entries};
@@ -159,7 +159,7 @@ tc2xdp::Result<AttachedProgram> open_attached(const std::string& ifname,
   }
   if (a.last_match.get() < 0) return Error{"open_attached", ENOENT, "no t2x_last map"};
 
-  for (const auto& rule : datapath->rules()) {
+  for (const auto& rule : datapath->rules().rules()) {
     const bool jump = rule.protocol == tc2xdp::ir::kEthPAll;  // the chains' catch-all gotos
     a.filter_of_rule.push_back(
         jump ? -1 : static_cast<long>(rule.chain) * classbench::kRulesPerChain + rule.pref - 1);

@@ -14,9 +14,9 @@ namespace bench {
 
 struct CompileRun {
   bool ok = false;
-  std::string error;     // the compiler's last words when it failed (or timed out)
-  double parse_s = 0;    // tc text -> RuleSet
-  double total_s = 0;    // tc text -> program attached
+  std::string error;          // the compiler's last words when it failed (or timed out)
+  double parse_s = 0;         // tc text -> RuleSet
+  double total_s = 0;         // tc text -> program attached
   uint32_t instructions = 0;  // verified
 };
 
