@@ -38,19 +38,23 @@ def main(src, out):
         ax.bar(xs, [0 if math.isnan(y) else y for y in ys], width, label=label, color=color)
         for xx, y in zip(xs, ys):
             if math.isnan(y):
-                ax.text(xx, 0.0012, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+                ax.text(xx, 0.01, "n/a", rotation=90, ha="center", va="bottom", fontsize=7,
+                        transform=ax.get_xaxis_transform())
     ax.set_yscale("log")
-    ax.set_ylim(bottom=0.001)
+    ax.set_ylim(0.001, 1000)  # room for the legend above the bars
     ax.set_ylabel("Mpps (live frames on a veth, log)")
     ax.set_title("Packet rate, same trace, same veth")
     ax.set_xticks(list(x), sets, rotation=15)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
 
     def bars(ax, ys, title, ylabel, targets, log=False):
         ax.bar(list(x), [0 if math.isnan(y) else y for y in ys], color="#1f77b4")
         for k, y in zip(x, ys):
-            label = "n/a" if math.isnan(y) else f"{y:.3g}"
-            ax.text(k, 0 if math.isnan(y) or log else y, label, ha="center", va="bottom", fontsize=8)
+            if math.isnan(y):
+                ax.text(k, 0.01, "n/a", ha="center", va="bottom", fontsize=8,
+                        transform=ax.get_xaxis_transform())
+            else:
+                ax.text(k, y, f"{y:.3g}", ha="center", va="bottom", fontsize=8)
         for level, text in targets:
             ax.axhline(level, color="red", linestyle="--", linewidth=1)
             ax.text(len(rows) - 0.5, level, text, color="red", ha="right", va="bottom", fontsize=8)
@@ -68,9 +72,8 @@ def main(src, out):
          [(1, "target at 10k: 1 s"), (10, "at 100k: 10 s")], log=True)
     bars(axes[1][1], [value(r["tc2xdp"]["map_bytes_per_rule"]) for r in rows],
          "tc2xdp: map memory per rule", "bytes", [(128, "target: 128 B")])
-    fig.suptitle("tc2xdp scale benchmark (bench/run_scale.sh); n/a: not measured or failed, "
-                 "see scale.json")
-    fig.tight_layout()
+    fig.suptitle("tc2xdp scale benchmark (bench/run_scale.sh); n/a: not measured or failed")
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(out, dpi=100)
 
 

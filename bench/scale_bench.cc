@@ -147,13 +147,17 @@ double live_rate(const bench::TraceSender& sender, uint32_t ifindex,
   return (processed() - before) / elapsed;
 }
 
-// Sends the trace once, in small bursts a slow or asynchronous receiver keeps up with.
+// Sends the trace once, in bursts of 32 a receiver takes without loss: the next burst goes when
+// `done` (if given) has counted the previous one, or after two seconds.
 bool send_trace_once(const bench::TraceSender& sender, uint32_t ifindex, size_t packets,
-                     int pause_ms) {
+                     const std::function<uint64_t()>& done = {}) {
   if (!sender.rewind()) return false;
+  const uint64_t start = done ? done() : 0;
   for (size_t sent = 0; sent < packets; sent += 32) {
     if (!sender.send(ifindex, 32)) return false;
-    if (pause_ms) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    const auto t = Clock::now();
+    while (done && done() - start < sent + 32 && seconds_since(t) < 2)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
 }
@@ -243,7 +247,7 @@ void measure_xdp(const std::vector<classbench::Filter>& filters,
   const size_t lines = filters.size();
   const uint64_t rx_before = rx();
   const auto before = bench::rule_histogram(kReceiver, kPaths, attached->filter_of_rule, lines, 0);
-  send_trace_once(sender, sender_if, trace.size(), 0);
+  send_trace_once(sender, sender_if, trace.size(), rx);
   const uint64_t seen = rx() - rx_before;
   auto after = bench::rule_histogram(kReceiver, kPaths, attached->filter_of_rule, lines, 0);
   std::vector<uint64_t> got(lines + 1, 0);
@@ -282,7 +286,7 @@ void measure_nft(const std::vector<classbench::Filter>& filters,
   auto rx = [&] { return bench::rx_packets(kReceiver); };
   const auto before = chain.counters();
   const uint64_t rx_before = rx();
-  send_trace_once(sender, sender_if, trace.size(), 0);
+  send_trace_once(sender, sender_if, trace.size(), rx);
   const uint64_t seen = rx() - rx_before;
   auto after = chain.counters();
   std::vector<uint64_t> got(after.size());
@@ -316,10 +320,10 @@ void measure_ovs(const std::vector<classbench::Filter>& filters,
   row.ovs_flows = ovs.flows();
   const uint32_t sender_if = if_nametoindex(kSender);
   // The first pass also installs the datapath's megaflows (upcalls); its counts are the check.
-  send_trace_once(sender, sender_if, trace.size(), 5);
+  auto received = [&] { return ovs.packets_received(); };
+  send_trace_once(sender, sender_if, trace.size(), received);
   const auto got = ovs.rule_counters(filters.size(), trace.size(), 10);
   row.ovs_check = compare_counts(got, bench::expected_histogram(trace, filters.size()));
-  auto received = [&] { return ovs.packets_received(); };
   std::vector<double> rates;
   for (int round = 0; round < o.rounds; ++round)
     rates.push_back(live_rate(sender, sender_if, received, o.window_s));

@@ -30,6 +30,31 @@ struct Filter {
   bool proto_wildcard = true;
 };
 
+// A packet's 5-tuple (host order), and ClassBench's first-match semantics over it: the model the
+// benchmarks check tc2xdp, nftables and OVS against.
+struct Packet {
+  uint32_t src = 0, dst = 0;
+  uint8_t proto = 0;
+  uint16_t sport = 0, dport = 0;
+};
+
+inline bool prefix_contains(const Prefix& p, uint32_t addr) {
+  return p.len == 0 || ((p.addr ^ addr) >> (32 - p.len)) == 0;
+}
+
+inline bool matches(const Filter& f, const Packet& p) {
+  return prefix_contains(f.src, p.src) && prefix_contains(f.dst, p.dst) &&
+         (f.proto_wildcard || f.proto == p.proto) && p.sport >= f.sport.lo &&
+         p.sport <= f.sport.hi && p.dport >= f.dport.lo && p.dport <= f.dport.hi;
+}
+
+// The index of the first filter matching `p`, or -1.
+inline long first_match(const std::vector<Filter>& filters, const Packet& p) {
+  for (size_t i = 0; i < filters.size(); ++i)
+    if (matches(filters[i], p)) return static_cast<long>(i);
+  return -1;
+}
+
 // Parses one line; on failure returns nullopt and sets `error` to what was wrong.
 std::optional<Filter> parse_line(std::string_view line, std::string& error);
 

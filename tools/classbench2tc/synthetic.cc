@@ -18,13 +18,15 @@ bool chance(std::mt19937_64& rng, unsigned percent) {
   return pick(rng, 100) < percent;
 }
 
-// Prefix lengths weighted like ClassBench's ACL and firewall seeds: mostly hosts and /24-/29s.
+// Prefix lengths weighted like ClassBench's ACL and firewall seeds: mostly hosts and /24-/29s, few
+// short prefixes. Wide rules must stay rare, or an early one catches the packets aimed at the later
+// ones and the set behaves like a much smaller one.
 int prefix_length(std::mt19937_64& rng) {
-  const unsigned r = pick(rng, 100);
-  if (r < 40) return 32;
-  if (r < 70) return 24 + static_cast<int>(pick(rng, 8));
-  if (r < 90) return 16 + static_cast<int>(pick(rng, 8));
-  if (r < 95) return 8 + static_cast<int>(pick(rng, 8));
+  const unsigned r = pick(rng, 1000);
+  if (r < 450) return 32;
+  if (r < 800) return 24 + static_cast<int>(pick(rng, 8));
+  if (r < 990) return 16 + static_cast<int>(pick(rng, 8));
+  if (r < 999) return 8 + static_cast<int>(pick(rng, 8));
   return 0;
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <set>
 
 namespace classbench {
@@ -46,6 +48,30 @@ TEST(Synthetic, FiltersAreUniqueAndParseBack) {
   EXPECT_GT(ranged, filters.size() / 10);
   EXPECT_GT(wildcard_proto, 0u);
   EXPECT_GT(host_src, filters.size() / 4);
+}
+
+// Packets aimed at random rules are mostly decided by those rules or ones near them, not by a few
+// wide rules at the top: the set has to behave like its size.
+TEST(Synthetic, FirstMatchesSpreadOverTheWholeSet) {
+  const size_t n = 5000;
+  const auto filters = synthetic_filters(n, 3);
+  std::mt19937_64 rng(5);
+  std::vector<long> firsts;
+  for (int i = 0; i < 400; ++i) {
+    const Filter& f = filters[rng() % n];
+    auto inside = [&rng](const Prefix& p) {
+      const uint32_t host = p.len == 32 ? 0 : 0xffffffffu >> p.len;
+      return (p.addr & ~host) | (static_cast<uint32_t>(rng()) & host);
+    };
+    Packet p{inside(f.src), inside(f.dst), static_cast<uint8_t>(f.proto_wildcard ? 6 : f.proto),
+             f.sport.lo, f.dport.hi};
+    const long first = first_match(filters, p);
+    ASSERT_GE(first, 0);
+    firsts.push_back(first);
+  }
+  std::sort(firsts.begin(), firsts.end());
+  EXPECT_GT(firsts[firsts.size() / 2], static_cast<long>(n * 3 / 10));
+  EXPECT_GT(firsts[firsts.size() * 9 / 10], static_cast<long>(n * 7 / 10));
 }
 
 }  // namespace
