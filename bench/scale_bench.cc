@@ -379,6 +379,7 @@ int main(int argc, char** argv) {
     rows.push_back(row);
   }
   bench::print_notes(rows);
+  bench::shell("rm -rf " + kPaths.pin_root + " " + kPaths.state_root);
   if (!bench::write_json(o.json, rows, o.packets, o.rounds, o.window_s, o.repeat)) return 1;
   std::printf("wrote %s\n", o.json.c_str());
   bool checks_ok = true;

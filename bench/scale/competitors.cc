@@ -130,7 +130,8 @@ std::vector<uint64_t> OvsSwitch::rule_counters(size_t rules, uint64_t total,
       const uint64_t cookie =
           c == std::string::npos ? 0 : std::stoull(line.substr(c + 7), nullptr, 16);
       const uint64_t packets = std::stoull(line.substr(n + 10));
-      counts[cookie == 0 || cookie > rules ? rules : cookie - 1] += packets;
+      if (cookie > rules) continue;  // a table's resubmit to the next: counted where it ends
+      counts[cookie == 0 ? rules : cookie - 1] += packets;
       sum += packets;
     }
     if (sum >= total || seconds_since(start) > timeout_s) return counts;

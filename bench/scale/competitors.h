@@ -37,8 +37,8 @@ class OvsSwitch {
   bool load(const std::vector<classbench::Filter>& filters, double& load_s);
   // Packets the datapath thread received (dpif-netdev's main-thread statistics, immediate).
   uint64_t packets_received() const;
-  // Flow statistics per rule (cookie), then the misses; OVS pushes them every ~0.5 s, so this waits
-  // until their total reaches `total` or `timeout_s` passes.
+  // Flow statistics per rule (cookie), then the misses (cookie 0); OVS pushes them every ~0.5 s, so
+  // this waits until their total reaches `total` or `timeout_s` passes.
   std::vector<uint64_t> rule_counters(size_t rules, uint64_t total, double timeout_s) const;
   size_t flows() const { return flows_; }
 

@@ -73,9 +73,11 @@ std::string to_openflow(const std::vector<Filter>& filters, const OpenFlowOption
       for (const auto& flow : to_openflow_rule(filters[i], i + 1, t, per_table - k, options))
         out << flow << "\n";
     }
-    out << "table=" << t << ",priority=0,cookie=0x0,actions="
-        << (t + 1 < tables ? "resubmit(," + std::to_string(t + 1) + ")" : options.miss_action)
-        << "\n";
+    if (t + 1 < tables)
+      out << "table=" << t << ",priority=0,cookie=0x" << std::hex << kContinueCookie << std::dec
+          << ",actions=resubmit(," << t + 1 << ")\n";
+    else
+      out << "table=" << t << ",priority=0,cookie=0x0,actions=" << options.miss_action << "\n";
   }
   return out.str();
 }

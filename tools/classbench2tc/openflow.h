@@ -6,7 +6,8 @@
 // table ends in a priority-0 flow that resubmits to the next, and the last one's takes the miss
 // action. A port range becomes the value/mask pairs that cover it exactly (one flow per pair of
 // source and destination pieces, all at the rule's priority). Every flow of rule N carries cookie
-// N (its 1-based line number), miss flows cookie 0, so flow statistics add up per rule.
+// N (its 1-based line number), the last table's miss flow cookie 0 and the resubmits
+// kContinueCookie, so flow statistics add up per rule and count each packet once.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,8 @@
 #include "classbench.h"
 
 namespace classbench {
+
+inline constexpr uint64_t kContinueCookie = 0x100000000;
 
 struct OpenFlowOptions {
   ActionPolicy policy = ActionPolicy::kDrop;

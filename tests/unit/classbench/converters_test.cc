@@ -102,7 +102,7 @@ TEST(OpenFlow, PrioritiesDescendAndTablesChainPastTheLimit) {
   EXPECT_EQ(to_openflow({parse(kGre), parse(kAny), parse(kGre)}, options),
             "table=0,priority=2,cookie=0x1,ip,nw_dst=10.0.0.0/8,nw_proto=47,actions=drop\n"
             "table=0,priority=1,cookie=0x2,ip,actions=drop\n"
-            "table=0,priority=0,cookie=0x0,actions=resubmit(,1)\n"
+            "table=0,priority=0,cookie=0x100000000,actions=resubmit(,1)\n"
             "table=1,priority=2,cookie=0x3,ip,nw_dst=10.0.0.0/8,nw_proto=47,actions=drop\n"
             "table=1,priority=0,cookie=0x0,actions=drop\n");
 }
