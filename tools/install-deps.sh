@@ -10,6 +10,7 @@ packages=(
   libgtest-dev googletest libpcap-dev
   bpftool iproute2 iputils-ping nftables tcpdump
   python3-scapy
+  openvswitch-switch python3-matplotlib  # bench/run_scale.sh: the OVS comparison and the plot
   clang-19  # only to build BPF C test fixtures, never used by the product
 )
 

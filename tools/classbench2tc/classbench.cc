@@ -26,13 +26,6 @@ bool parse_u16(const std::string& word, uint16_t& out) {
   return true;
 }
 
-std::string format_prefix(const Prefix& p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u/%d", p.addr >> 24, (p.addr >> 16) & 0xff,
-                (p.addr >> 8) & 0xff, p.addr & 0xff, p.len);
-  return buf;
-}
-
 void append_ports(std::ostringstream& out, const char* key, const PortSpan& span) {
   if (span.lo == 0 && span.hi == 65535) return;
   out << ' ' << key << ' ' << span.lo;
@@ -54,6 +47,23 @@ std::string proto_name(uint8_t proto) {
 }
 
 }  // namespace
+
+std::string format_prefix(const Prefix& p) {
+  const uint32_t a = p.len == 0 ? 0 : p.addr & (0xffffffffu << (32 - p.len));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u/%d", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+                a & 0xff, p.len);
+  return buf;
+}
+
+std::string to_classbench_line(const Filter& f) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "@%s\t%s\t%u : %u\t%u : %u\t0x%02X/0x%s\t0x0000/0x0000\t",
+                format_prefix(f.src).c_str(), format_prefix(f.dst).c_str(), f.sport.lo, f.sport.hi,
+                f.dport.lo, f.dport.hi, f.proto_wildcard ? 0 : f.proto,
+                f.proto_wildcard ? "00" : "FF");
+  return buf;
+}
 
 std::optional<Filter> parse_line(std::string_view line, std::string& error) {
   std::istringstream in{std::string(line)};
@@ -95,18 +105,34 @@ std::optional<Filter> parse_line(std::string_view line, std::string& error) {
   return f;
 }
 
-std::string to_tc(const Filter& f, uint32_t pref, std::string_view dev, ActionPolicy policy) {
+std::string to_tc(const Filter& f, uint32_t pref, std::string_view dev, ActionPolicy policy,
+                  uint32_t chain, uint32_t tc_pref) {
   std::ostringstream out;
-  out << "filter add dev " << dev << " ingress pref " << pref << " protocol ip flower";
+  out << "filter add dev " << dev << " ingress ";
+  if (chain) out << "chain " << chain << ' ';
+  out << "pref " << (tc_pref ? tc_pref : pref) << " protocol ip flower";
   if (!f.proto_wildcard) out << " ip_proto " << proto_name(f.proto);
   if (f.src.len > 0) out << " src_ip " << format_prefix(f.src);
   if (f.dst.len > 0) out << " dst_ip " << format_prefix(f.dst);
   append_ports(out, "src_port", f.sport);
   append_ports(out, "dst_port", f.dport);
-  const bool drop =
-      policy == ActionPolicy::kDrop || (policy == ActionPolicy::kAlternate && pref % 2);
-  out << " action " << (drop ? "drop" : "pass");
+  out << " action " << (drops(policy, pref) ? "drop" : "pass");
   return out.str();
+}
+
+std::string to_tc_batch(const std::vector<Filter>& filters, std::string_view dev,
+                        ActionPolicy policy) {
+  std::string out;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const uint32_t chain = tc_chain_of(i);
+    out += to_tc(filters[i], i + 1, dev, policy, chain, tc_pref_of(i)) + "\n";
+    if (tc_pref_of(i) == kRulesPerChain && i + 1 < filters.size()) {
+      out += "filter add dev " + std::string(dev) + " ingress ";
+      if (chain) out += "chain " + std::to_string(chain) + ' ';
+      out += "pref 65535 protocol all flower action goto chain " + std::to_string(chain + 1) + "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace classbench
