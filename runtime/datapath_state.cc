@@ -1,6 +1,7 @@
 #include "datapath_state.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,28 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   plan::RuleKey key;
   uint32_t slot;
   while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
+  // The journal: tc commands, each followed by its rule's slot line ("slot C P H S|-").
+  if (auto journal = read_file(dir + "/journal"); journal && !journal->empty()) {
+    state.tables_edited = true;
+    std::istringstream lines(*journal);
+    std::string commands;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("slot ")) {
+        commands += line + "\n";
+        continue;
+      }
+      std::istringstream words(line.substr(5));
+      std::string value;
+      if (!(words >> key.chain >> key.pref >> key.handle >> value)) continue;
+      if (value == "-")
+        state.slots.erase(key);
+      else
+        state.slots[key] = static_cast<uint32_t>(std::stoul(value));
+    }
+    const auto replay = frontend::tc::parse_batch(commands, dir + "/journal", diags);
+    if (diags.has_errors() || !state.rules.apply_all(replay, diags))
+      return Error{"read state of " + ifname, EINVAL, diags.to_string()};
+  }
   return std::optional<SavedState>(std::move(state));
 }
 
@@ -92,12 +115,33 @@ Status write_state(const DatapathPaths& paths, const std::string& ifname, const 
         {"mode", std::string(xdp_mode_name(mode)) + "\n"}}) {
     if (auto written = write_file(dir + "/" + name, content); !written) return written;
   }
+  // The full state now says everything the journal did.
+  if (unlink((dir + "/journal").c_str()) != 0 && errno != ENOENT)
+    return Error{"remove journal of " + ifname, errno, ""};
+  return Ok{};
+}
+
+Status append_journal(const DatapathPaths& paths, const std::string& ifname,
+                      const std::vector<JournalEntry>& entries) {
+  const std::string path = state_dir(paths, ifname) + "/journal";
+  std::string text;
+  for (const auto& e : entries)
+    text += e.command + "\nslot " + std::to_string(e.rule.chain) + ' ' +
+            std::to_string(e.rule.pref) + ' ' + std::to_string(e.rule.handle) + ' ' +
+            (e.slot ? std::to_string(*e.slot) : std::string("-")) + '\n';
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{"open " + path, errno, ""};
+  const ssize_t n = write(fd, text.data(), text.size());
+  const int saved_errno = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return Error{"append to " + path, saved_errno, ""};
   return Ok{};
 }
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"mode", "rules.tc", "slots"}) unlink((dir + "/" + name).c_str());
+  for (const char* name : {"mode", "rules.tc", "slots", "journal"})
+    unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
@@ -15,6 +17,9 @@ struct SavedState {
   ir::RuleSet rules;
   std::map<plan::RuleKey, uint32_t> slots;
   XdpMode mode = XdpMode::kNative;
+  // Changes were filed into the live tables in place since the last full write: the maps hold
+  // what the program needs, but not what make_plan would file, so no whole-set diff against them.
+  bool tables_edited = false;
 };
 
 std::string pin_dir(const DatapathPaths& paths, const std::string& ifname);
@@ -26,6 +31,18 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths, const s
 // Writes the state (each file replaced atomically by rename).
 Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
                    const plan::Plan& plan, XdpMode mode);
+
+// One in-place change for the journal that read_state replays after the full state: `command` in
+// tc syntax, and the rule's stats slot (nullopt when the rule went away).
+struct JournalEntry {
+  std::string command;
+  plan::RuleKey rule;
+  std::optional<uint32_t> slot;
+};
+
+// Appends the entries in one write, so a reader sees all of them or none.
+Status append_journal(const DatapathPaths& paths, const std::string& ifname,
+                      const std::vector<JournalEntry>& entries);
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname);
 
