@@ -143,7 +143,7 @@ std::vector<tc2xdp::ir::Command> commands(const std::string& text) {
 
 // The same through a Datapath kept in memory (as the daemon holds it): apply(delta).
 Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Command>& delta,
-                             uint32_t slot, int stats_fd) {
+                             int stats_fd) {
   tc2xdp::Diagnostics diags;
   const auto t0 = Clock::now();
   auto report = dp.apply(delta, diags);
@@ -152,6 +152,9 @@ Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Com
     std::cerr << report.error().to_string() << "\n";
     std::exit(1);
   }
+  // A slot freed by the previous delete is quarantined: the rule may have another one.
+  const auto& rule = delta[0].rule;
+  const uint32_t slot = dp.stats_slot(rule.chain, rule.pref, 1).value_or(0);
   Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
   for (;;) {
     auto v = rt::read_percpu_u64(stats_fd, slot, 3);
@@ -259,7 +262,7 @@ int main(int argc, char** argv) {
       bool all_data_only = true;
       std::string last_refusal;
       for (int r = 0; r < runs; ++r) {
-        const Applied a = apply_delta_and_wait(*dp, add, static_cast<uint32_t>(n), stats.get());
+        const Applied a = apply_delta_and_wait(*dp, add, stats.get());
         effect.push_back(a.effect_us);
         call.push_back(a.call_us);
         writes = a.report.map_writes;

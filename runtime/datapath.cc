@@ -86,6 +86,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   UniqueFd old_stats;
   std::map<plan::RuleKey, uint32_t> previous_slots;
   uint32_t capacity = stats_capacity_for(rules.size());
+  uint32_t old_capacity = 0;  // the live counters map's size
   if (*saved) {
     if ((*saved)->mode != options.mode &&
         !(options.allow_generic_fallback && options.mode == XdpMode::kNative))
@@ -99,6 +100,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     if (fd >= 0) {
       old_stats = UniqueFd(fd);
       auto entries = map_max_entries(fd);
+      old_capacity = entries.value_or(0);
       if (entries && *entries >= capacity) capacity = *entries;
       previous_slots = (*saved)->slots;
     }
@@ -144,7 +146,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   ApplyReport report;
   LoadOptions load_options;
   load_options.object_name = "t2x_" + ifname.substr(0, 10);
-  report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == capacity;
+  // Only a map of the size the program declares can be reused; a grown one starts from zero.
+  report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == old_capacity;
   if (report.counters_kept) load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()}};
   auto object = BpfObject::load(program->object, load_options);
   if (!object) return object.error();
@@ -184,7 +187,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   }
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
-       {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"}}) {
+       {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
+        std::pair{codegen::kSpareMap, "/spares"}}) {
     unlink((pins + pin).c_str());
     auto fd = object->map_fd(map);
     if (fd && bpf_obj_pin(*fd, (pins + pin).c_str()) != 0)
@@ -207,6 +211,7 @@ Status Datapath::open_live() {
   if (live->stats.get() < 0) return Error{"open counters of " + ifname_, errno, ""};
   live->tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
   live->records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+  live->spares = UniqueFd(bpf_obj_get((pins + "/spares").c_str()));
   live->stats_capacity = map_max_entries(live->stats.get()).value_or(0);
   if (live->tuples.get() >= 0)
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
@@ -277,6 +282,16 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   return report;
 }
 
+std::optional<uint32_t> Datapath::stats_slot(uint32_t chain, uint32_t pref, uint32_t handle) const {
+  if (live_ && live_->patcher) {
+    auto it = live_->patcher->slots().find({chain, pref, handle});
+    if (it == live_->patcher->slots().end()) return std::nullopt;
+    return it->second;
+  }
+  const plan::PlannedRule* r = plan().find(chain, pref, handle);
+  return r ? std::optional<uint32_t>(r->stats_slot) : std::nullopt;
+}
+
 const plan::Plan& Datapath::plan() const {
   if (plan_stale_) {
     Diagnostics ignored;  // shown when the rules were applied
@@ -335,6 +350,7 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   unlink((pins + "/stats").c_str());
   unlink((pins + "/tuples").c_str());
   unlink((pins + "/records").c_str());
+  unlink((pins + "/spares").c_str());
   rmdir(pins.c_str());
   return remove_state(paths, ifname);
 }

@@ -83,6 +83,12 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
                                                                           {"ports", 2, 4},
                                                                           {"pad", 4, 1}}),
                                         std::max<uint32_t>(1, plan.table_records)});
+    maps.spares = &module.declare_map(
+        {kSpareMap, MapKind::kArray, BtfType::u32(),
+         BtfType::structure(
+             "t2x_spare",
+             {{"mask", 8, w}, {"tuple", 4, 1}, {"floor", 4, 1}, {"active", 4, 1}, {"pad", 4, 1}}),
+         std::max<uint32_t>(1, plan.table_spares)});
   }
 
   XdpFunction fn = module.create_xdp_function(kProgramName);

@@ -107,6 +107,7 @@ void ProgramLowering::run() {
 
   table_maps_.tuples = maps_.tuples;
   table_maps_.records = maps_.records;
+  table_maps_.spares = maps_.spares;
   if (!plan_.tables.empty()) {
     table_maps_.key_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");

@@ -17,6 +17,7 @@ struct ProgramMaps {
   const MapRef* last = nullptr;      // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
   const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
   const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
+  const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
 };
 
 // Source lines (BpfModule's source text) of code that belongs to no rule: rule i is line i + 1.

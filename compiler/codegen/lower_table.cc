@@ -37,7 +37,12 @@ class TableProbe {
  private:
   void pack_words();
   // One tuple's probe; returns the block its paths meet in, with the builder there.
-  void probe(const plan::Tuple& tuple, size_t index);
+  void probe(const plan::Tuple& tuple);
+  // A spare tuple: id, floor and mask read from its spares map entry; skipped while inactive.
+  void probe_spare(uint32_t spare);
+  // The probe proper, from the floor check on. `mask[w]` null: the whole word.
+  void probe_under(const std::string& n, llvm::Value* id, llvm::Value* floor,
+                   const std::vector<llvm::Value*>& mask);
   // Zero iff the record at `rec` accepts the packet (every word under its mask, port ranges).
   llvm::Value* record_mismatch(llvm::Value* rec);
   // Volatile: record fields are read where they are used, never hoisted and kept live (spilled)
@@ -88,7 +93,8 @@ TableHit TableProbe::run(llvm::BasicBlock* miss) {
   pack_words();
   best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
   best_record_ = blind(b_.getInt64(plan::kNoRecord));
-  for (size_t t = 0; t < table_.tuples.size(); ++t) probe(table_.tuples[t], t);
+  for (const plan::Tuple& tuple : table_.tuples) probe(tuple);
+  for (uint32_t spare : table_.spares) probe_spare(spare);
 
   llvm::BasicBlock* found = fn_.create_block("table.found");
   llvm::BasicBlock* fetched = fn_.create_block("table.hit");
@@ -126,9 +132,51 @@ void TableProbe::pack_words() {
   for (uint32_t w = 0; w < table_.words; ++w) store_word(w, words_[w] ? words_[w] : b_.getInt64(0));
 }
 
-void TableProbe::probe(const plan::Tuple& tuple, size_t index) {
-  const std::string n = "t" + std::to_string(tuple.id);
-  llvm::BasicBlock* start = b_.GetInsertBlock();
+void TableProbe::probe(const plan::Tuple& tuple) {
+  std::vector<llvm::Value*> mask(table_.words, nullptr);
+  for (uint32_t w = 0; w < table_.words; ++w)
+    if (tuple.mask[w] != ~uint64_t{0}) mask[w] = b_.getInt64(tuple.mask[w]);
+  probe_under("t" + std::to_string(tuple.id), b_.getInt64(tuple.id), b_.getInt64(tuple.floor),
+              mask);
+}
+
+void TableProbe::probe_spare(uint32_t spare) {
+  const std::string n = "spare" + std::to_string(spare);
+  b_.CreateStore(b_.getInt32(spare), maps_.id_slot);
+  llvm::Value* entry = map_lookup_elem(b_, maps_.spares->global, maps_.id_slot, n + ".entry");
+  llvm::BasicBlock* inactive = fn_.create_block(n + ".skip");
+  llvm::BasicBlock* present = fn_.create_block(n + ".present");
+  llvm::BasicBlock* active = fn_.create_block(n + ".active");
+  llvm::BasicBlock* from = b_.GetInsertBlock();
+  b_.CreateCondBr(b_.CreateIsNull(entry), inactive, present);
+  b_.SetInsertPoint(present);
+  llvm::Value* on = b_.CreateZExt(load_at(entry, layout_.spare_active_offset(), i32_), i64_);
+  b_.CreateCondBr(b_.CreateICmpEQ(blind(on), b_.getInt64(0)), inactive, active);
+  b_.SetInsertPoint(active);
+  llvm::Value* id = b_.CreateZExt(load_at(entry, layout_.spare_tuple_offset(), i32_), i64_);
+  llvm::Value* floor = b_.CreateZExt(load_at(entry, layout_.spare_floor_offset(), i32_), i64_);
+  std::vector<llvm::Value*> mask(table_.words, nullptr);
+  for (uint32_t w = 0; w < table_.words; ++w) mask[w] = load_at(entry, 8 * w, i64_);
+  llvm::Value* ordinal_in = best_ordinal_;
+  llvm::Value* record_in = best_record_;
+  probe_under(n, id, floor, mask);
+  llvm::BasicBlock* probed = b_.GetInsertBlock();
+  b_.CreateBr(inactive);
+  b_.SetInsertPoint(inactive);
+  llvm::PHINode* ordinal = b_.CreatePHI(i64_, 3, n + ".best_ordinal");
+  llvm::PHINode* record = b_.CreatePHI(i64_, 3, n + ".best_record");
+  ordinal->addIncoming(ordinal_in, from);
+  ordinal->addIncoming(ordinal_in, present);
+  ordinal->addIncoming(best_ordinal_, probed);
+  record->addIncoming(record_in, from);
+  record->addIncoming(record_in, present);
+  record->addIncoming(best_record_, probed);
+  best_ordinal_ = optimization_barrier(b_, ordinal);
+  best_record_ = optimization_barrier(b_, record);
+}
+
+void TableProbe::probe_under(const std::string& n, llvm::Value* id, llvm::Value* floor,
+                             const std::vector<llvm::Value*>& mask) {
   llvm::BasicBlock* done = fn_.create_block(n + ".done");
   llvm::BasicBlock* lookup = fn_.create_block(n + ".lookup");
   // Each edge into `done` brings the (ordinal, record) it leaves with.
@@ -139,14 +187,13 @@ void TableProbe::probe(const plan::Tuple& tuple, size_t index) {
 
   // Priority pruning: nothing filed here can beat a best at or below the floor.
   leave(best_ordinal_, best_record_);
-  b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), b_.getInt64(tuple.floor)), done, lookup);
-  (void)start;
+  b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), floor), done, lookup);
 
   b_.SetInsertPoint(lookup);
-  b_.CreateStore(b_.getInt64(tuple.id), maps_.key_slot);  // tuple id and the pad
+  b_.CreateStore(id, maps_.key_slot);  // tuple id and the pad
   for (uint32_t w = 0; w < table_.words; ++w) {
     llvm::Value* masked = word(w);
-    if (tuple.mask[w] != ~uint64_t{0}) masked = b_.CreateAnd(masked, b_.getInt64(tuple.mask[w]));
+    if (mask[w]) masked = b_.CreateAnd(masked, mask[w]);
     b_.CreateAlignedStore(masked, b_.CreateConstGEP1_32(i8_, maps_.key_slot, 8 + 8 * w),
                           llvm::Align(8));
   }
@@ -199,7 +246,6 @@ void TableProbe::probe(const plan::Tuple& tuple, size_t index) {
   // Merged values stay unknown to the verifier, so the next tuple is verified once.
   best_ordinal_ = optimization_barrier(b_, ordinal);
   best_record_ = optimization_barrier(b_, record);
-  (void)index;
 }
 
 llvm::Value* TableProbe::record_mismatch(llvm::Value* rec) {

@@ -14,6 +14,7 @@ class XdpFunction;
 struct TableMaps {
   const MapRef* tuples = nullptr;   // kTupleMap
   const MapRef* records = nullptr;  // kRecordMap
+  const MapRef* spares = nullptr;   // kSpareMap
   // Stack slots shared by every probe: the hash key (layout.key_size() bytes), a record id and the
   // packed key.
   llvm::AllocaInst* key_slot = nullptr;

@@ -47,4 +47,13 @@ std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableR
   return out;
 }
 
+std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple, bool active) {
+  std::vector<uint8_t> out(layout.spare_size(), 0);
+  for (size_t w = 0; w < tuple.mask.size(); ++w) put<uint64_t>(out, 8 * w, tuple.mask[w]);
+  put<uint32_t>(out, layout.spare_tuple_offset(), tuple.id);
+  put<uint32_t>(out, layout.spare_floor_offset(), tuple.floor);
+  put<uint32_t>(out, layout.spare_active_offset(), active ? 1 : 0);
+  return out;
+}
+
 }  // namespace tc2xdp::plan

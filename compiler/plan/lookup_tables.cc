@@ -42,26 +42,6 @@ int popcount(const std::vector<uint64_t>& words) {
   return n;
 }
 
-// A new tuple's mask: the rule's mask with only its fully masked bytes, and address prefixes
-// rounded down to kAddressGrain bits, so rules of nearby prefix lengths share it; the record check
-// does the rest.
-constexpr unsigned kAddressGrain =
-    8;  // 16 gave more tuples on acl1_10k (70 vs 61): buckets overflow
-std::vector<uint64_t> relaxed(const std::vector<uint64_t>& mask,
-                              const std::vector<PackedComponent>& layout) {
-  std::vector<uint64_t> out(mask.size(), 0);
-  for (const PackedComponent& pc : layout) {
-    const unsigned bits = pc.component.bits();
-    const unsigned grain = bits >= 32 ? kAddressGrain : 8;
-    for (unsigned at = 0; at + grain <= bits; at += grain) {
-      const uint64_t part = (grain >= 64 ? ~uint64_t{0} : ((uint64_t{1} << grain) - 1))
-                            << (pc.shift + at);
-      if ((mask[pc.word] & part) == part) out[pc.word] |= part;
-    }
-  }
-  return out;
-}
-
 std::vector<uint64_t> masked(const std::vector<uint64_t>& value, const std::vector<uint64_t>& m) {
   std::vector<uint64_t> out(value.size());
   for (size_t w = 0; w < value.size(); ++w) out[w] = value[w] & m[w];
@@ -183,7 +163,7 @@ class TableBuilder {
     if (!best) {
       // A new tuple: the rule's mask relaxed to whole bytes, unless a tuple of that mask exists
       // (its bucket for this key is full): then the rule's own, more selective mask.
-      std::vector<uint64_t> mask = relaxed(r.mask, table.layout);
+      std::vector<uint64_t> mask = relaxed_mask(r.mask, table.layout);
       const auto exists = [&](const std::vector<uint64_t>& m) {
         return std::any_of(table.tuples.begin(), table.tuples.end(),
                            [&](const Tuple& t) { return t.mask == m; });
@@ -219,6 +199,26 @@ class TableBuilder {
 };
 
 }  // namespace
+
+// A new tuple's mask: the rule's mask with only its fully masked bytes, and address prefixes
+// rounded down to kAddressGrain bits, so rules of nearby prefix lengths share it; the record check
+// does the rest.
+constexpr unsigned kAddressGrain =
+    8;  // 16 gave more tuples on acl1_10k (70 vs 61): buckets overflow
+std::vector<uint64_t> relaxed_mask(const std::vector<uint64_t>& mask,
+                                   const std::vector<PackedComponent>& layout) {
+  std::vector<uint64_t> out(mask.size(), 0);
+  for (const PackedComponent& pc : layout) {
+    const unsigned bits = pc.component.bits();
+    const unsigned grain = bits >= 32 ? kAddressGrain : 8;
+    for (unsigned at = 0; at + grain <= bits; at += grain) {
+      const uint64_t part = (grain >= 64 ? ~uint64_t{0} : ((uint64_t{1} << grain) - 1))
+                            << (pc.shift + at);
+      if ((mask[pc.word] & part) == part) out[pc.word] |= part;
+    }
+  }
+  return out;
+}
 
 RecordKind record_kind(const Terminal& t) {
   switch (t.kind) {
@@ -279,7 +279,8 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
                                        run > kInlineRuleLimit || table_ns < kInlineRuleNs * run);
       }
       if (use_table) {
-        tuples += table.tuples.size();
+        for (uint32_t i = 0; i < kSpareTuples; ++i) table.spares.push_back(plan.table_spares++);
+        tuples += table.tuples.size() + table.spares.size();
         chain.units.push_back({ChainUnit::Kind::kTable, plan.tables.size()});
         plan.tables.push_back(std::move(table));
         builder.continue_ids_from(plan.tables);

@@ -11,6 +11,11 @@ RecordKind record_kind(const Terminal& terminal);
 // Whether every bit of `narrow` is set in `wide` (a tuple's mask within a rule's).
 bool mask_within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide);
 
+// A new tuple's mask for a rule of mask `mask`: only its fully masked bytes (address prefixes
+// rounded down to whole bytes), so rules of nearby masks share the tuple.
+std::vector<uint64_t> relaxed_mask(const std::vector<uint64_t>& mask,
+                                   const std::vector<PackedComponent>& layout);
+
 // Needs the rules' terminals, stats slots and chains planned.
 void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy);
 

@@ -50,7 +50,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
   fp << "parse " << p.vlan << p.cvlan << p.mpls << int(p.mpls_depth) << p.arp << p.ipv4 << p.ipv6
      << p.l4 << p.tcp_flags << p.icmp << p.indev << p.src_port_range << p.dst_port_range << ' '
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
-     << plan.table_records << ' ' << plan.table_layout.words << ' ' << plan.max_chain_hops;
+     << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
+     << plan.max_chain_hops;
   for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;
@@ -67,7 +68,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
       fp << "\n table";
       for (const auto& pc : t.layout)
         fp << ' ' << pc.component.name() << '@' << int(pc.word) << ':' << int(pc.shift);
-      fp << " ranges " << t.src_port_range << t.dst_port_range << " goto";
+      fp << " ranges " << t.src_port_range << t.dst_port_range << " spares " << t.spares.size()
+         << " goto";
       for (uint32_t c : t.goto_chains) fp << ' ' << c;
       for (const Tuple& tuple : t.tuples) {
         fp << "\n  tuple " << tuple.id << " floor " << tuple.floor << " mask";

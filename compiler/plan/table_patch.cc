@@ -43,6 +43,9 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
       state.first_pref = plan_.rules[table.rules.front()].pref;
       state.last_pref = plan_.rules[table.rules.back()].pref;
       if (u + 1 < chain.units.size()) state.next_unit_pref = first_pref(plan_, chain.units[u + 1]);
+      for (uint32_t entry : table.spares) state.spares.push_back({entry, false, {}});
+      for (const Tuple& tuple : table.tuples)
+        next_tuple_id_ = std::max(next_tuple_id_, tuple.id + 1);
       for (const TableRecord& r : table.records) {
         const PlannedRule& pr = plan_.rules[r.rule];
         if (r.ordinal >> 16 != pr.pref) state.ordinals_by_pref = false;
@@ -139,29 +142,69 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   record.kind = record_kind(pr.terminal);
   record.arg = record.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot : 0;
 
-  // The most specific tuple the compiled probe reaches it under (floor at or below its ordinal)
-  // whose bucket for its key has room.
-  const Tuple* best = nullptr;
-  Bytes best_key;
-  int best_bits = -1;
-  for (const Tuple& tuple : table.tuples) {
-    if (tuple.floor > ordinal || !mask_within(tuple.mask, record.mask)) continue;
-    const int bits = popcount(tuple.mask);
-    if (bits <= best_bits) continue;
+  // The most specific tuple the probe reaches it under (a compiled tuple's floor must be at or
+  // below its ordinal; a spare's floor is lowered) whose bucket for its key has room; else an
+  // unused spare, under the rule's mask relaxed as the planner relaxes it.
+  const auto key_under = [&](const Tuple& tuple) {
     TableBucket probe;
     probe.tuple = tuple.id;
     for (size_t w = 0; w < record.value.size(); ++w)
       probe.key.push_back(record.value[w] & tuple.mask[w]);
-    Bytes bucket_key = encode_table_key(plan_.table_layout, probe);
+    return encode_table_key(plan_.table_layout, probe);
+  };
+  const auto has_room = [&](const Bytes& bucket_key) {
     auto it = buckets_.find(bucket_key);
-    if (it == buckets_.end() ? bucket_count_ >= plan_.table_buckets
-                             : it->second.back() != kNoRecord)
-      continue;
+    return it == buckets_.end() ? bucket_count_ < plan_.table_buckets
+                                : it->second.back() == kNoRecord;
+  };
+  const Tuple* best = nullptr;
+  Spare* best_spare = nullptr;
+  Bytes best_key;
+  int best_bits = -1;
+  const auto consider = [&](const Tuple& tuple, Spare* spare) {
+    if (!mask_within(tuple.mask, record.mask)) return;
+    const int bits = popcount(tuple.mask);
+    if (bits <= best_bits) return;
+    Bytes bucket_key = key_under(tuple);
+    if (!has_room(bucket_key)) return;
     best = &tuple;
+    best_spare = spare;
     best_bits = bits;
     best_key = std::move(bucket_key);
+  };
+  for (const Tuple& tuple : table.tuples)
+    if (tuple.floor <= ordinal) consider(tuple, nullptr);
+  for (Spare& spare : state->spares)
+    if (spare.active) consider(spare.tuple, &spare);
+  std::vector<std::pair<uint32_t, Bytes>> spare_writes;
+  if (!best) {
+    auto unused = std::find_if(state->spares.begin(), state->spares.end(),
+                               [](const Spare& s) { return !s.active; });
+    if (unused == state->spares.end() || bucket_count_ >= plan_.table_buckets)
+      return why = "no tuple of the table has room for it, and no spare is left", std::nullopt;
+    std::vector<uint64_t> mask = relaxed_mask(record.mask, table.layout);
+    const auto exists = [&](const std::vector<uint64_t>& m) {
+      return std::any_of(table.tuples.begin(), table.tuples.end(),
+                         [&](const Tuple& t) { return t.mask == m; }) ||
+             std::any_of(state->spares.begin(), state->spares.end(),
+                         [&](const Spare& s) { return s.active && s.tuple.mask == m; });
+    };
+    if (exists(mask)) mask = record.mask;
+    if (exists(mask)) return why = "its bucket is full under every tuple", std::nullopt;
+    unused->active = true;
+    unused->tuple = Tuple{next_tuple_id_++, std::move(mask), ordinal};
+    spare_writes.emplace_back(unused->entry,
+                              encode_spare(plan_.table_layout, unused->tuple, false));
+    spare_writes.emplace_back(unused->entry, encode_spare(plan_.table_layout, unused->tuple, true));
+    best = &unused->tuple;
+    best_spare = &*unused;
+    best_key = key_under(*best);
+  } else if (best_spare && best_spare->tuple.floor > ordinal) {
+    best_spare->tuple.floor = ordinal;  // one u32 changes: no reader sees it torn
+    spare_writes.emplace_back(best_spare->entry,
+                              encode_spare(plan_.table_layout, best_spare->tuple, true));
   }
-  if (!best) return why = "no tuple of the table has room for it", std::nullopt;
+  (void)best;
 
   auto [bucket_it, fresh] = buckets_.try_emplace(best_key);
   if (fresh) {
@@ -183,15 +226,19 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   diags.append(warnings);
   TableBucket value;
   value.records = bucket;
-  return TableWrite{key, *slot, encode_table_record(plan_.table_layout, record, pr),
-                    std::move(best_key), encode_table_bucket(value)};
+  return TableWrite{key,
+                    std::move(spare_writes),
+                    *slot,
+                    encode_table_record(plan_.table_layout, record, pr),
+                    std::move(best_key),
+                    encode_table_bucket(value)};
 }
 
 std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {
   auto filed = filed_.find(key);
   if (filed == filed_.end()) return why = "the filter is not in a table", std::nullopt;
   const uint32_t slot = slots_.at(key);
-  TableWrite write{key, slot, std::nullopt, filed->second.bucket_key, std::nullopt};
+  TableWrite write{key, {}, slot, std::nullopt, filed->second.bucket_key, std::nullopt};
   Bucket& bucket = buckets_.at(write.bucket_key);
   auto at = std::find(bucket.begin(), bucket.end(), slot);
   std::move(at + 1, bucket.end(), at);

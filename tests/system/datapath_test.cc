@@ -279,6 +279,22 @@ TEST_F(DatapathTest, ChangesFiledInPlaceAreSeenByOtherProcessesAndHandedOverByAR
   };
   EXPECT_TRUE(eventually([&] { return counters_of(400) == 3; })) << counters_of(400);
   EXPECT_EQ(counters_of(7), UINT64_MAX - 1);
+
+  // A new mask (udp, any port) within the table's key: a spare tuple, still no recompile.
+  auto any_udp = daemon->apply(
+      delta_of(
+          "filter add dev dpb0 ingress pref 450 protocol ip flower ip_proto udp action drop\n"),
+      diags);
+  ASSERT_TRUE(any_udp.ok()) << any_udp.error().to_string();
+  EXPECT_TRUE(any_udp->data_only);
+  EXPECT_EQ(any_udp->not_in_place, "");
+  EXPECT_EQ(daemon->program_id(), program);
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("dpa0").send(udp_to(12345), 5);
+  }
+  EXPECT_TRUE(eventually([&] { return counters_of(450) == 5; })) << counters_of(450);
+  ASSERT_TRUE(daemon->apply(delta_of("filter del dev dpb0 ingress pref 450 flower\n"), diags).ok());
   EXPECT_EQ(daemon->rules().size(), 300u);
   EXPECT_EQ(daemon->counters()->size(), 300u);
 
@@ -297,6 +313,21 @@ TEST_F(DatapathTest, ChangesFiledInPlaceAreSeenByOtherProcessesAndHandedOverByAR
   auto data_only = Datapath::apply("dpb0", next, {}, diags);
   ASSERT_TRUE(data_only.ok()) << data_only.error().to_string();
   EXPECT_TRUE(data_only->data_only);
+}
+
+// Past the counters map's headroom the program gets a bigger map (counters restart), rather than
+// writing past the end of the old one.
+TEST_F(DatapathTest, GrowingPastTheCountersHeadroomReplacesTheCountersMap) {
+  auto small = apply("dpb0", rules_from(table_rules(10)));
+  ASSERT_TRUE(small.ok()) << small.error().to_string();
+  auto grown = apply("dpb0", rules_from(table_rules(100)));
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();
+  EXPECT_FALSE(grown->counters_kept);
+  send(udp_to(10050), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return p.size() == 100 && p[50] == 2;
+  }));
 }
 
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped

@@ -22,6 +22,7 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 // records by id (the rule's stats slot). Declared only when the plan has tables.
 inline constexpr const char* kTupleMap = "t2x_tuples";
 inline constexpr const char* kRecordMap = "t2x_records";
+inline constexpr const char* kSpareMap = "t2x_spares";
 
 // Lowers the plan. Errors only for internal failures (LLVM); rules the plan punts are compiled as
 // punts, never dropped.

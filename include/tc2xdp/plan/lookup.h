@@ -22,6 +22,9 @@
 namespace tc2xdp::plan {
 
 inline constexpr uint32_t kBucketCandidates = 4;
+// Tuples each table leaves unused in its code, their mask, id and floor read from the spares map:
+// a rule of a new mask becomes map writes, not a recompile.
+inline constexpr uint32_t kSpareTuples = 2;
 inline constexpr uint32_t kNoRecord = 0xffffffff;
 
 // Where a component's value sits in a table's packed key: bits [shift, shift + bits) of word.
@@ -66,6 +69,7 @@ struct Table {
   bool src_port_range = false, dst_port_range = false;  // some record checks a range
   std::vector<uint32_t> goto_chains;  // the chains its records goto (the only targets coded)
   std::vector<Tuple> tuples;          // probe order: ascending floor
+  std::vector<uint32_t> spares;       // its entries in the spares map, probed after the tuples
   // Data.
   std::vector<TableRecord> records;  // record id = the rule's stats slot
   std::vector<TableBucket> buckets;
@@ -76,6 +80,7 @@ struct Table {
 //   bucket: u32 record[kBucketCandidates]
 //   record: u64 mask[W], u64 value[W], u32 ordinal, u32 kind, u32 stats_slot, u32 last,
 //           u32 arg, u16 sport_min, u16 sport_max, u16 dport_min, u16 dport_max, u32 pad
+//   spare:  u64 mask[W], u32 tuple, u32 floor, u32 active, u32 pad (all zero: unused)
 struct TableLayout {
   uint32_t words = 1;  // W
   uint32_t key_size() const { return 8 + 8 * words; }
@@ -89,6 +94,10 @@ struct TableLayout {
   uint32_t arg_offset() const { return 16 * words + 16; }
   uint32_t ports_offset() const { return 16 * words + 20; }  // 4 x u16
   static constexpr uint32_t bucket_size() { return 4 * kBucketCandidates; }
+  uint32_t spare_size() const { return 8 * words + 16; }
+  uint32_t spare_tuple_offset() const { return 8 * words; }
+  uint32_t spare_floor_offset() const { return 8 * words + 4; }
+  uint32_t spare_active_offset() const { return 8 * words + 8; }
 };
 
 // The bytes the runtime writes: a bucket's key and value, and a record.
@@ -97,5 +106,6 @@ std::vector<uint8_t> encode_table_key(const TableLayout& layout, const TableBuck
 std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket);
 std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record,
                                          const PlannedRule& planned);
+std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple, bool active);
 
 }  // namespace tc2xdp::plan

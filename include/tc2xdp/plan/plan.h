@@ -94,6 +94,7 @@ struct Plan {
   TableLayout table_layout;    // W: the widest table's packed words
   uint32_t table_buckets = 0;  // the bucket map's size (with headroom)
   uint32_t table_records = 0;  // the record map's size (>= every record id + 1)
+  uint32_t table_spares = 0;   // the spares map's size (every table's kSpareTuples entries)
   // The planner's estimate of the instructions the verifier processes (its limit is 1M).
   uint64_t estimated_verifier_insns = 0;
   // Equal for two plans whose programs differ only in map contents.

@@ -4,9 +4,10 @@
 // The patcher holds a copy of what the live maps contain (buckets, record ordinals, where each
 // rule sits) and of the shape the program was compiled with (tables' layouts, tuples, floors, the
 // parse plan). It files a rule only where the compiled code already finds it: under an existing
-// tuple whose floor is at or below the rule's ordinal, in a bucket with room, with components the
-// table packs and headers the program parses. Anything else is refused with the reason, and the
-// caller plans the whole set (a data-only diff or a recompile).
+// tuple whose floor is at or below the rule's ordinal (or a spare tuple, whose floor is data), in
+// a bucket with room, with components the table packs and headers the program parses; a rule of a
+// new mask takes one of the table's unused spare tuples. Anything else is refused with the
+// reason, and the caller plans the whole set (a data-only diff or a recompile).
 //
 // The maps it leaves are correct but not necessarily what make_plan would file from scratch, so
 // the whole-set planner must not diff against a re-planned copy of them (the runtime records that
@@ -33,6 +34,9 @@ using Bytes = std::vector<uint8_t>;
 // The map writes that put one rule in or take it out, in the order they must be published.
 struct TableWrite {
   RuleKey rule;
+  // Spare tuple entries (spares map index, bytes), written first: an activation is written
+  // inactive then active, so no reader sees an active entry with half a mask.
+  std::vector<std::pair<uint32_t, Bytes>> spares;
   uint32_t slot = 0;            // the rule's stats slot (a fresh one, for an add)
   std::optional<Bytes> record;  // adds: the record at id `slot`, written before the bucket
   Bytes bucket_key;             // the bucket replaced whole (one atomic hash update) ...
@@ -63,8 +67,14 @@ class TablePatcher {
   static constexpr std::chrono::milliseconds kSlotQuarantine{50};
 
  private:
+  struct Spare {
+    uint32_t entry = 0;  // index in the spares map
+    bool active = false;
+    Tuple tuple;  // id, mask, floor once active
+  };
   struct TableState {
     size_t plan_index = 0;
+    std::vector<Spare> spares;
     uint32_t chain = 0;
     uint32_t first_pref = 0, last_pref = 0;
     uint32_t next_unit_pref = UINT32_MAX;   // the first pref after the table in its chain
@@ -93,6 +103,7 @@ class TablePatcher {
   std::vector<std::pair<std::chrono::steady_clock::time_point, uint32_t>> quarantine_;
   uint32_t next_free_ = 0;
   size_t bucket_count_ = 0;
+  uint32_t next_tuple_id_ = 0;  // for spare tuples: above every compiled tuple's
 };
 
 }  // namespace tc2xdp::plan

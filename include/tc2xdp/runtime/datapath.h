@@ -85,6 +85,9 @@ class Datapath {
   XdpMode mode() const { return mode_; }
   uint32_t program_id() const { return program_id_; }
 
+  // The counters map slot of a rule, without planning again after changes made in place.
+  std::optional<uint32_t> stats_slot(uint32_t chain, uint32_t pref, uint32_t handle) const;
+
   // Counters per rule, parallel to rules(): packets and bytes summed over CPUs, last hit the
   // latest of them.
   Result<std::vector<plan::RuleCounters>> counters() const;
