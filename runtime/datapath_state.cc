@@ -1,10 +1,13 @@
 #include "datapath_state.h"
 
 #include <dirent.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +45,19 @@ std::optional<std::string> read_file(const std::string& path) {
   return content.str();
 }
 
+// 64 random bits in hex: unique across processes and across detach and re-attach.
+std::string new_generation() {
+  uint64_t bits = 0;
+  if (getrandom(&bits, sizeof bits, 0) != sizeof bits) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    bits = (uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec) ^ (uint64_t(getpid()) << 48);
+  }
+  char text[17];
+  snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
+
 }  // namespace
 
 std::string pin_dir(const DatapathPaths& paths, const std::string& ifname) {
@@ -74,30 +90,41 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   plan::RuleKey key;
   uint32_t slot;
   while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
+  state.generation = read_generation(paths, ifname);
   return std::optional<SavedState>(std::move(state));
 }
 
-Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
-                   const plan::Plan& plan, XdpMode mode) {
+std::string read_generation(const DatapathPaths& paths, const std::string& ifname) {
+  auto text = read_file(state_dir(paths, ifname) + "/generation");
+  if (!text) return {};
+  while (!text->empty() && text->back() == '\n') text->pop_back();
+  return *text;
+}
+
+Result<std::string> write_state(const DatapathPaths& paths, const std::string& ifname,
+                                const ir::RuleSet& rules, const plan::Plan& plan, XdpMode mode) {
   const std::string dir = state_dir(paths, ifname);
-  if (auto made = make_dirs(dir); !made) return made;
+  if (auto made = make_dirs(dir); !made) return made.error();
   std::string slots;
   for (const auto& r : plan.rules)
     slots += std::to_string(r.chain) + ' ' + std::to_string(r.pref) + ' ' +
              std::to_string(r.handle) + ' ' + std::to_string(r.stats_slot) + '\n';
-  // rules first, mode last: mode's presence says the state is whole.
+  // rules first, mode next: mode's presence says the state is whole. The generation goes last,
+  // so whoever sees the new one reads the new rules.
+  const std::string generation = new_generation();
   for (const auto& [name, content] :
        {std::pair<std::string, std::string>{"rules.tc", frontend::tc::print_rule_set(rules)},
         {"slots", slots},
-        {"mode", std::string(xdp_mode_name(mode)) + "\n"}}) {
-    if (auto written = write_file(dir + "/" + name, content); !written) return written;
+        {"mode", std::string(xdp_mode_name(mode)) + "\n"},
+        {"generation", generation + "\n"}}) {
+    if (auto written = write_file(dir + "/" + name, content); !written) return written.error();
   }
-  return Ok{};
+  return generation;
 }
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"mode", "rules.tc", "slots"}) unlink((dir + "/" + name).c_str());
+  for (const char* name : {"generation", "mode", "rules.tc", "slots"}) unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};
 }

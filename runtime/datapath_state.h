@@ -15,6 +15,9 @@ struct SavedState {
   ir::RuleSet rules;
   std::map<plan::RuleKey, uint32_t> slots;
   XdpMode mode = XdpMode::kNative;
+  // A fresh random token per write: a process holding the state in memory (the daemon) compares
+  // it to learn whether another process changed the interface since (mtimes are too coarse).
+  std::string generation;
 };
 
 std::string pin_dir(const DatapathPaths& paths, const std::string& ifname);
@@ -23,8 +26,12 @@ std::string state_dir(const DatapathPaths& paths, const std::string& ifname);
 // nullopt if the interface has no saved state; an Error if it has but cannot be read.
 Result<std::optional<SavedState>> read_state(const DatapathPaths& paths, const std::string& ifname);
 
-// Writes the state (each file replaced atomically by rename).
-Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
+// The generation token on disk; empty if there is none.
+std::string read_generation(const DatapathPaths& paths, const std::string& ifname);
+
+// Writes the state (each file replaced atomically by rename) under a new generation token,
+// which it returns.
+Result<std::string> write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
                    const plan::Plan& plan, XdpMode mode);
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname);

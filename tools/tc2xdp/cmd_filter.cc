@@ -3,8 +3,8 @@
 
 #include "commands.h"
 #include "datapath_cli.h"
+#include "datapath_store.h"
 #include "tc2xdp/frontend/tc.h"
-#include "tc2xdp/runtime/datapath.h"
 
 namespace tc2xdp::cli {
 
@@ -26,15 +26,15 @@ int run_filter(const Args& args) {
   }
   ir::RuleSet rules;
   runtime::ApplyOptions options;
-  if (auto current = runtime::Datapath::open(dev)) {
-    rules = current->rules();
-    options.mode = current->mode();
+  if (auto current = datapath_store().open(dev)) {
+    rules = (*current)->rules();
+    options.mode = (*current)->mode();
   }
   if (!rules.apply(commands[0], diags)) {
     std::cerr << diags.to_string();
     return 1;
   }
-  return apply_rules(dev, rules, options);
+  return change_rules(dev, {commands[0]}, rules, options);
 }
 
 }  // namespace tc2xdp::cli

@@ -11,8 +11,13 @@ namespace tc2xdp::cli {
 // "native", "generic" or "hw"; an explicit mode turns off the generic fallback.
 bool parse_mode(const std::string& word, runtime::ApplyOptions& options);
 
-// Applies `rules` to `dev`, prints warnings, notes and errors; returns the exit status.
+// Makes `dev`'s rules exactly `rules`; prints warnings, notes and errors; returns the exit status.
 int apply_rules(const std::string& dev, const ir::RuleSet& rules,
                 const runtime::ApplyOptions& options);
+
+// The same for `rules` = `dev`'s current rules (as datapath_store().open gave them) changed by
+// `delta`: the daemon applies the delta to the interface it holds open.
+int change_rules(const std::string& dev, const runtime::RuleDelta& delta, const ir::RuleSet& rules,
+                 const runtime::ApplyOptions& options);
 
 }  // namespace tc2xdp::cli

@@ -10,10 +10,13 @@
 #include <string>
 
 #include "commands.h"
+#include "daemon_client.h"
+#include "daemon_protocol.h"
+#include "rules_input.h"
 
 namespace {
 
-using Handler = int (*)(const tc2xdp::cli::Args&);
+using tc2xdp::cli::Handler;
 
 struct Command {
   Handler handler;
@@ -40,6 +43,12 @@ const std::map<std::string, Command>& command_table() {
       {"apply",
        {tc2xdp::cli::run_apply,
         "apply DEV FILE       make DEV's rules exactly FILE (atomic swap, counters kept)"}},
+      {"daemon",
+       {tc2xdp::cli::run_daemon,
+        "daemon [--socket PATH]\n"
+        "                       serve filter, apply, -batch, show and status from one process\n"
+        "                       (default socket /run/tc2xdp/daemon.sock; clients use it when it\n"
+        "                       is up, TC2XDP_SOCKET=PATH picks another, TC2XDP_NO_DAEMON=1 none)"}},
       {"detach", {tc2xdp::cli::run_detach, "detach DEV           remove tc2xdp from DEV"}},
       {"filter",
        {tc2xdp::cli::run_filter,
@@ -96,5 +105,13 @@ int main(int argc, char** argv) {
     std::cerr << "tc2xdp: unknown command '" << name << "'\n";
     return usage(std::cerr, 2);
   }
-  return it->second.handler(tc2xdp::cli::Args(argv + first + 1, argv + argc));
+  const tc2xdp::cli::Args args(argv + first + 1, argv + argc);
+  if (tc2xdp::cli::daemon_command(name) && !tc2xdp::cli::daemon_disabled()) {
+    tc2xdp::cli::InputTexts inputs;
+    if (auto status = tc2xdp::cli::run_through_daemon(name, args, inputs)) return *status;
+    // No daemon for us: run here, with whatever was read ahead (stdin cannot be read twice).
+    tc2xdp::cli::ScopedInputs read_ahead(inputs, false);
+    return it->second.handler(args);
+  }
+  return it->second.handler(args);
 }

@@ -79,6 +79,12 @@ class Datapath {
   const plan::Plan& plan() const { return plan_; }
   XdpMode mode() const { return mode_; }
   uint32_t program_id() const { return program_id_; }
+  // The state's generation token as this object last read or wrote it.
+  const std::string& generation() const { return generation_; }
+
+  // Whether the interface is still as this object knows it: same generation token on disk and
+  // same program attached. False once another process applied, detached or re-attached.
+  bool is_current() const;
 
   // Counters per rule, parallel to rules(): packets and bytes summed over CPUs, last hit the
   // latest of them.
@@ -91,6 +97,7 @@ class Datapath {
   plan::Plan plan_;
   XdpMode mode_ = XdpMode::kNative;
   uint32_t program_id_ = 0;
+  std::string generation_;
   // The live program's maps and the plan as it was built (with the maps' sizes), for data-only
   // changes; opened on first use.
   struct Live;

@@ -1,0 +1,75 @@
+#include "datapath_store.h"
+
+#include <utility>
+
+namespace tc2xdp::cli {
+
+namespace {
+
+DatapathStore*& installed() {
+  static DatapathStore* store = nullptr;
+  return store;
+}
+
+}  // namespace
+
+DatapathStore& datapath_store() {
+  static DatapathStore in_process(false);
+  return installed() ? *installed() : in_process;
+}
+
+void install_datapath_store(DatapathStore* store) { installed() = store; }
+
+Result<const runtime::Datapath*> DatapathStore::open(const std::string& dev) {
+  auto it = open_.find(dev);
+  if (resident_ && it != open_.end() && it->second.is_current()) return &it->second;
+  if (it != open_.end()) open_.erase(it);
+  auto opened = runtime::Datapath::open(dev);
+  if (!opened) return opened.error();
+  return &open_.insert_or_assign(dev, std::move(*opened)).first->second;
+}
+
+Result<runtime::ApplyReport> DatapathStore::change(const std::string& dev,
+                                                   const runtime::RuleDelta& delta,
+                                                   const ir::RuleSet& rules,
+                                                   const runtime::ApplyOptions& options,
+                                                   Diagnostics& diags) {
+  auto it = open_.find(dev);
+  if (!resident_ || it == open_.end()) {
+    // A first attachment, or a CLI process: the transactional whole-set path.
+    auto report = runtime::Datapath::apply(dev, rules, options, diags);
+    if (it != open_.end()) open_.erase(it);
+    record(dev, report);
+    return report;
+  }
+  auto report = it->second.apply(delta, diags, options);
+  // After a failure the cached object may be half-refreshed; the next open() rereads the state.
+  if (!report) open_.erase(it);
+  record(dev, report);
+  return report;
+}
+
+Result<runtime::ApplyReport> DatapathStore::replace(const std::string& dev,
+                                                    const ir::RuleSet& rules,
+                                                    const runtime::ApplyOptions& options,
+                                                    Diagnostics& diags) {
+  open_.erase(dev);
+  auto report = runtime::Datapath::apply(dev, rules, options, diags);
+  record(dev, report);
+  return report;
+}
+
+void DatapathStore::record(const std::string& dev, const Result<runtime::ApplyReport>& report) {
+  if (!report) return;
+  const runtime::ApplyReport& r = report.value();
+  std::string line = dev + ": ";
+  if (r.data_only)
+    line += "data-only, " + std::to_string(r.map_writes) + " map writes";
+  else
+    line += r.attached_now ? "compiled and attached" : "compiled and swapped";
+  changes_.push_back(std::move(line));
+}
+
+std::vector<std::string> DatapathStore::take_changes() { return std::exchange(changes_, {}); }
+
+}  // namespace tc2xdp::cli
