@@ -124,7 +124,8 @@ Result<std::string> write_state(const DatapathPaths& paths, const std::string& i
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"generation", "mode", "rules.tc", "slots"}) unlink((dir + "/" + name).c_str());
+  for (const char* name : {"generation", "mode", "rules.tc", "slots"})
+    unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};
 }

@@ -31,8 +31,8 @@ std::string read_generation(const DatapathPaths& paths, const std::string& ifnam
 
 // Writes the state (each file replaced atomically by rename) under a new generation token,
 // which it returns.
-Result<std::string> write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
-                   const plan::Plan& plan, XdpMode mode);
+Result<std::string> write_state(const DatapathPaths& paths, const std::string& ifname,
+                                const ir::RuleSet& rules, const plan::Plan& plan, XdpMode mode);
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname);
 

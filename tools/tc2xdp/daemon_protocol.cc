@@ -92,7 +92,7 @@ bool daemon_disabled() {
 }
 
 std::string netns_identity() {
-  struct stat st{};
+  struct stat st {};
   if (stat("/proc/self/ns/net", &st) != 0) return "?";
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
 }

@@ -83,10 +83,10 @@ void DaemonServer::serve(int connection) {
   const auto start = std::chrono::steady_clock::now();
   auto peer = peer_credentials(connection);
   if (!peer || peer->uid != 0) {
-    const std::string who = peer ? "uid " + std::to_string(peer->uid) + " (pid " +
-                                       std::to_string(peer->pid) + ")"
-                                 : "a peer of unknown identity";
-    std::cerr << "tc2xdp daemon: refused " << who << ": not root\n";
+    const std::string who =
+        peer ? "uid " + std::to_string(peer->uid) + " (pid " + std::to_string(peer->pid) + ")"
+             : "a peer of unknown identity";
+    std::cerr << "tc2xdp daemon: refused " << who << ": not root" << std::endl;
     // Answer without reading the request: it comes from someone we do not serve.
     (void)write_frame(connection, FrameKind::kResponse,
                       encode(refusal("tc2xdp: the daemon at " + listener_.path() +
@@ -96,20 +96,23 @@ void DaemonServer::serve(int connection) {
   auto payload = read_frame(connection, FrameKind::kRequest);
   DaemonRequest request;
   if (!payload || !decode(*payload, request)) {
-    std::cerr << "tc2xdp daemon: pid " << peer->pid << ": bad request: "
-              << (payload ? "malformed payload" : payload.error().to_string()) << "\n";
+    std::cerr << "tc2xdp daemon: pid " << peer->pid
+              << ": bad request: " << (payload ? "malformed payload" : payload.error().to_string())
+              << "\n";
     return;
   }
   std::string log;
   const DaemonResponse response = execute(request, log);
-  if (auto s = write_frame(connection, FrameKind::kResponse, encode(response)); !s)
-    log += " (reply lost: " + s.error().to_string() + ")";
+  // Logged before replying, so whoever sees the reply finds the line.
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   char took[32];
   std::snprintf(took, sizeof took, " %.2f ms", ms);
   std::cerr << "tc2xdp daemon: pid " << peer->pid << ": " << joined(request.argv) << " -> " << log
-            << took << "\n";
+            << took << std::endl;
+  if (auto s = write_frame(connection, FrameKind::kResponse, encode(response)); !s)
+    std::cerr << "tc2xdp daemon: pid " << peer->pid << ": reply lost: " << s.error().to_string()
+              << std::endl;
 }
 
 DaemonResponse DaemonServer::execute(const DaemonRequest& request, std::string& log) {

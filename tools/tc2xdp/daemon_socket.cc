@@ -29,8 +29,7 @@ Status make_parent_dirs(const std::string& path) {
   for (size_t pos = 0; pos != std::string::npos;) {
     pos = dir.find('/', pos + 1);
     const std::string part = dir.substr(0, pos);
-    if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
-      return Error{"mkdir " + part, errno, ""};
+    if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return Error{"mkdir " + part, errno, ""};
   }
   return Ok{};
 }
@@ -69,7 +68,7 @@ Result<DaemonListener> DaemonListener::open(const std::string& path) {
 
   // The lock is ours, so a socket file here is a dead daemon's (unless something else that
   // does not take our lock listens on it: then refuse rather than steal its path).
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       return Error{"start the daemon on " + path, EEXIST, "the path exists and is not a socket"};
@@ -96,7 +95,7 @@ Result<DaemonListener> DaemonListener::open(const std::string& path) {
 
 DaemonListener::~DaemonListener() {
   if (socket_.get() < 0) return;
-  struct stat st{};
+  struct stat st {};
   if (lstat(path_.c_str(), &st) == 0 && st.st_ino == inode_) unlink(path_.c_str());
   // The lock file stays: removing it would let a daemon starting now lock a different inode
   // than one that opened the old file a moment ago.

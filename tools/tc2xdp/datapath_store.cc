@@ -18,7 +18,9 @@ DatapathStore& datapath_store() {
   return installed() ? *installed() : in_process;
 }
 
-void install_datapath_store(DatapathStore* store) { installed() = store; }
+void install_datapath_store(DatapathStore* store) {
+  installed() = store;
+}
 
 Result<const runtime::Datapath*> DatapathStore::open(const std::string& dev) {
   auto it = open_.find(dev);
@@ -70,6 +72,8 @@ void DatapathStore::record(const std::string& dev, const Result<runtime::ApplyRe
   changes_.push_back(std::move(line));
 }
 
-std::vector<std::string> DatapathStore::take_changes() { return std::exchange(changes_, {}); }
+std::vector<std::string> DatapathStore::take_changes() {
+  return std::exchange(changes_, {});
+}
 
 }  // namespace tc2xdp::cli

@@ -48,7 +48,8 @@ const std::map<std::string, Command>& command_table() {
         "daemon [--socket PATH]\n"
         "                       serve filter, apply, -batch, show and status from one process\n"
         "                       (default socket /run/tc2xdp/daemon.sock; clients use it when it\n"
-        "                       is up, TC2XDP_SOCKET=PATH picks another, TC2XDP_NO_DAEMON=1 none)"}},
+        "                       is up, TC2XDP_SOCKET=PATH picks another, TC2XDP_NO_DAEMON=1 "
+        "none)"}},
       {"detach", {tc2xdp::cli::run_detach, "detach DEV           remove tc2xdp from DEV"}},
       {"filter",
        {tc2xdp::cli::run_filter,

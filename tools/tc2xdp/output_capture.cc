@@ -15,7 +15,9 @@ OutputCapture::~OutputCapture() {
   std::cerr.clear();
 }
 
-std::vector<OutputChunk> OutputCapture::take() { return std::exchange(chunks_, {}); }
+std::vector<OutputChunk> OutputCapture::take() {
+  return std::exchange(chunks_, {});
+}
 
 void OutputCapture::append(OutputStream stream, const char* data, size_t size) {
   if (size == 0) return;
