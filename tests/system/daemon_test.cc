@@ -265,6 +265,13 @@ TEST_F(DaemonTest, OutputAndExitStatusAreTheInProcessCliOnes) {
 
 TEST_F(DaemonTest, SeesChangesMadeWithoutIt) {
   ASSERT_EQ(in_b(true, "-batch -", table_batch()).status, 0);
+  // The daemon holds dmb0 open, live maps and all, after a change of its own.
+  ASSERT_EQ(in_b(true,
+                 "filter add dev dmb0 ingress pref 300 protocol ip flower ip_proto udp dst_port "
+                 "3000 action drop")
+                .status,
+            0);
+  ASSERT_NE(log().find("[dmb0: data-only"), std::string::npos) << log();
   // A data-only change by a CLI process keeps the program (its id): only the generation says.
   const auto direct = in_b(false,
                            "filter add dev dmb0 ingress pref 301 protocol ip flower ip_proto udp "
