@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `tc2xdp -batch -` reads stdin, in-process and through a daemon (on a private socket, in a
-# private namespace), with the same located errors and exit status either way.
+# private namespace), with the same located errors and exit status either way; a client in
+# another namespace runs the batch itself from the stdin it read.
 set -euo pipefail
 build=$1
 t2x=$build/tc2xdp
@@ -50,6 +51,14 @@ shown=$("$t2x" -n "$ns" show bsd1)
 [ "$(grep -c '^filter add dev bsd1' <<<"$shown")" = 2 ] || { echo "$shown"; fail "not 2 rules"; }
 [ "$(grep -c -- '-batch - -> exit' "$tmp/daemon.log")" = 2 ] ||
   { cat "$tmp/daemon.log"; fail "the daemon did not serve both batches"; }
+# From another network namespace (here the host's), the daemon hands the request back: the
+# client runs it itself, on the stdin it already read.
+status=0
+"$t2x" -batch - <<<"$bad" >"$tmp/other.out" 2>"$tmp/other.err" || status=$?
+[ "$status" = 1 ] || fail "bad stdin batch from another namespace exited $status"
+cmp "$tmp/local.err" "$tmp/other.err" || fail "stderr differs when handed back"
+grep -q -- '-batch - -> run by the client (another network namespace)' "$tmp/daemon.log" ||
+  { cat "$tmp/daemon.log"; fail "the daemon did not hand the request back"; }
 kill "$daemon"
 wait "$daemon"
 daemon=

@@ -91,6 +91,11 @@ bool daemon_disabled() {
   return value && *value && std::strcmp(value, "0") != 0;
 }
 
+bool daemon_serves(const std::string& command) {
+  return command == "filter" || command == "apply" || command == "-batch" || command == "show" ||
+         command == "status";
+}
+
 std::string netns_identity() {
   struct stat st {};
   if (stat("/proc/self/ns/net", &st) != 0) return "?";

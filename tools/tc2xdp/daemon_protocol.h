@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rules_input.h"
+#include "input_texts.h"
 #include "tc2xdp/diagnostic.h"
 
 namespace tc2xdp::cli {
@@ -29,6 +29,9 @@ inline constexpr uint32_t kMaxDaemonFrame = 256u << 20;  // a 100k-rule batch is
 std::string daemon_socket_path();
 // TC2XDP_NO_DAEMON=1 (any value but empty or "0"): every command runs in-process.
 bool daemon_disabled();
+// The commands a daemon runs for its clients: filter, apply, -batch, show, status (the daemon's
+// daemon_command maps them to their handlers).
+bool daemon_serves(const std::string& command);
 // "dev:inode" of this process's network namespace: device names mean something only in one.
 std::string netns_identity();
 

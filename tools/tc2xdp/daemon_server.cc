@@ -127,7 +127,7 @@ DaemonResponse DaemonServer::execute(const DaemonRequest& request, std::string& 
     return response;
   }
   {
-    ScopedInputs inputs(request.inputs, true);
+    ScopedInputs inputs(request.inputs);
     OutputCapture capture;
     try {
       response.status =

@@ -53,7 +53,7 @@ Result<DaemonListener> DaemonListener::open(const std::string& path) {
   DaemonListener listener;
   listener.path_ = path;
   const std::string lock_path = path + ".lock";
-  listener.lock_ = runtime::UniqueFd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  listener.lock_ = SocketFd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (listener.lock_.get() < 0) return Error{"open " + lock_path, errno, ""};
   if (flock(listener.lock_.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return Error{"lock " + lock_path, errno, ""};
@@ -78,7 +78,7 @@ Result<DaemonListener> DaemonListener::open(const std::string& path) {
     if (unlink(path.c_str()) != 0) return Error{"remove stale socket " + path, errno, ""};
   }
 
-  listener.socket_ = runtime::UniqueFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  listener.socket_ = SocketFd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (listener.socket_.get() < 0) return Error{"socket", errno, ""};
   const mode_t old_mask = umask(0177);  // the socket file is born 0600: no window
   const int bound =
@@ -101,10 +101,10 @@ DaemonListener::~DaemonListener() {
   // than one that opened the old file a moment ago.
 }
 
-Result<runtime::UniqueFd> connect_daemon(const std::string& path) {
+Result<SocketFd> connect_daemon(const std::string& path) {
   auto addr = unix_address(path);
   if (!addr) return addr.error();
-  runtime::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  SocketFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Error{"socket", errno, ""};
   if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
     return Error{"connect to " + path, errno, ""};

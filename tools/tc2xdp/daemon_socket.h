@@ -4,13 +4,33 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <string>
+#include <utility>
 
 #include "tc2xdp/diagnostic.h"
-#include "tc2xdp/runtime/trivial_program.h"
 
 namespace tc2xdp::cli {
+
+// An owned descriptor. (Not SocketFd: the thin client links no runtime, no LLVM.)
+class SocketFd {
+ public:
+  SocketFd() = default;
+  explicit SocketFd(int fd) : fd_(fd) {}
+  SocketFd(SocketFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  SocketFd& operator=(SocketFd&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~SocketFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
 
 class DaemonListener {
  public:
@@ -29,13 +49,13 @@ class DaemonListener {
  private:
   DaemonListener() = default;
   std::string path_;
-  runtime::UniqueFd socket_, lock_;
+  SocketFd socket_, lock_;
   ino_t inode_ = 0;
 };
 
 // A connection to the daemon at `path`; an Error (ENOENT, ECONNREFUSED, EACCES, ...) if none
 // accepts one.
-Result<runtime::UniqueFd> connect_daemon(const std::string& path);
+Result<SocketFd> connect_daemon(const std::string& path);
 
 // Who is at the other end of a unix socket (SO_PEERCRED: as of its connect()).
 Result<ucred> peer_credentials(int fd);

@@ -1,4 +1,5 @@
-// tc2xdp: compile TC flower rules into one XDP program.
+// tc2xdp-core: compile TC flower rules into one XDP program. Run by build/tc2xdp (client/main.cc),
+// which first offers the datapath commands to a running daemon.
 #include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
@@ -10,9 +11,6 @@
 #include <string>
 
 #include "commands.h"
-#include "daemon_client.h"
-#include "daemon_protocol.h"
-#include "rules_input.h"
 
 namespace {
 
@@ -106,13 +104,5 @@ int main(int argc, char** argv) {
     std::cerr << "tc2xdp: unknown command '" << name << "'\n";
     return usage(std::cerr, 2);
   }
-  const tc2xdp::cli::Args args(argv + first + 1, argv + argc);
-  if (tc2xdp::cli::daemon_command(name) && !tc2xdp::cli::daemon_disabled()) {
-    tc2xdp::cli::InputTexts inputs;
-    if (auto status = tc2xdp::cli::run_through_daemon(name, args, inputs)) return *status;
-    // No daemon for us: run here, with whatever was read ahead (stdin cannot be read twice).
-    tc2xdp::cli::ScopedInputs read_ahead(inputs, false);
-    return it->second.handler(args);
-  }
-  return it->second.handler(args);
+  return it->second.handler(tc2xdp::cli::Args(argv + first + 1, argv + argc));
 }

@@ -1,31 +1,26 @@
 // Reading rule files for the CLI: a path or "-" for stdin, parsed and loaded transactionally.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 
+#include "input_texts.h"
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
 
 namespace tc2xdp::cli {
 
-// Input texts by path as given ("-" is stdin), read ahead of the command: a client reads them to
-// ship them to the daemon, and falls back on them if it runs the command itself after all.
-using InputTexts = std::map<std::string, std::string>;
-
-// While alive, read_input serves paths from `inputs` first. `exclusive`: any other path is an
-// error rather than opened (the daemon never reads its own files or stdin for a client).
+// While alive, read_input serves paths from `inputs` only: any other path is an error rather
+// than opened (the daemon reads no file and no stdin of its own for a client's request).
 class ScopedInputs {
  public:
-  ScopedInputs(const InputTexts& inputs, bool exclusive);
+  explicit ScopedInputs(const InputTexts& inputs);
   ~ScopedInputs();
   ScopedInputs(const ScopedInputs&) = delete;
   ScopedInputs& operator=(const ScopedInputs&) = delete;
 
  private:
-  const InputTexts* previous_inputs_;
-  bool previous_exclusive_;
+  const InputTexts* previous_;
 };
 
 // The whole content of `path` ("-" reads stdin); nullopt with an error printed if unreadable.

@@ -15,6 +15,8 @@ namespace tc2xdp::cli {
 
 namespace {
 
+using Args = std::vector<std::string>;
+
 // The file operands the command will read: `-batch FILE`, `apply DEV FILE`.
 std::vector<std::string> input_paths(const std::string& command, const Args& args) {
   if (command == "-batch") return args.size() == 1 ? args : Args{};
