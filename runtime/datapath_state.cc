@@ -71,9 +71,13 @@ std::string state_dir(const DatapathPaths& paths, const std::string& ifname) {
 Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
                                              const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
+  // The token before the rules: a write racing this read leaves an old token with new rules
+  // (reread later, harmless), never a new token with old rules (stale for good).
+  std::string generation = read_generation(paths, ifname);
   auto mode_text = read_file(dir + "/mode");
   if (!mode_text) return std::optional<SavedState>{};
   SavedState state;
+  state.generation = std::move(generation);
   if (mode_text->starts_with("generic"))
     state.mode = XdpMode::kGeneric;
   else if (mode_text->starts_with("hw"))
@@ -90,7 +94,6 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   plan::RuleKey key;
   uint32_t slot;
   while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
-  state.generation = read_generation(paths, ifname);
   return std::optional<SavedState>(std::move(state));
 }
 

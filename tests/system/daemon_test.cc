@@ -208,6 +208,19 @@ TEST_F(DaemonTest, ServesFilterChangesAsMapWritesAndShowsCounters) {
   EXPECT_TRUE(eventually([&] { return packets(300) == 4; })) << packets(300);
   EXPECT_EQ(packets(5), 6);
   EXPECT_NE(dmb0_status().find("dmb0: 42 filters (0 punted)"), std::string::npos);
+
+  // A whole rule set: pref 5 stays (with its counters), the rest goes.
+  std::ofstream(dir_ + "/set.tc") << add5 << "\n"
+                                  << "filter add dev dmb0 ingress pref 6 protocol ip flower "
+                                     "ip_proto tcp action pass\n";
+  const auto applied = run(true, "-n " + topo_.b() + " apply dmb0 set.tc", "", dir_);
+  EXPECT_EQ(applied.status, 0) << applied.err;
+  EXPECT_NE(log().find("apply dmb0 set.tc -> exit 0 [dmb0: compiled and swapped]"),
+            std::string::npos)
+      << log();
+  EXPECT_NE(dmb0_status().find("dmb0: 2 filters"), std::string::npos) << dmb0_status();
+  EXPECT_EQ(packets(5), 6);
+  EXPECT_EQ(packets(300), -1);
 }
 
 TEST_F(DaemonTest, OutputAndExitStatusAreTheInProcessCliOnes) {
