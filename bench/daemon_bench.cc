@@ -3,8 +3,9 @@
 //
 //   socket      connect to the daemon, send the request, read the reply (a controller speaking
 //               the protocol itself)
-//   cli+daemon  fork/exec of build/tc2xdp, which forwards to the daemon (what a shell script pays)
-//   cli         fork/exec of build/tc2xdp with TC2XDP_NO_DAEMON=1: start-up, state reload, plan
+//   cli+daemon  spawn of build/tc2xdp, which forwards to the daemon (what a shell script pays)
+//   cli         spawn of build/tc2xdp with TC2XDP_NO_DAEMON=1: it execs build/tc2xdp-core, which
+//               loads LLVM, rereads the state and plans twice
 //   socket, stale  the socket again, after another process changed the interface (the daemon
 //               notices and reopens it)
 //
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,20 +87,24 @@ int through_socket(const std::string& socket, const std::vector<std::string>& ar
 }
 
 // build/tc2xdp with `args`, `env` added to the environment, output discarded; the exit status.
-int run_cli(const std::string& line, const char* env) {
+// posix_spawn (vfork-like): a fork of this process, which maps libLLVM, would time page-table
+// copying rather than the CLI.
+int run_cli(const std::string& line, const std::string& env) {
   const auto args = words(line);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    putenv(const_cast<char*>(env));
-    std::vector<char*> argv{const_cast<char*>(kCli.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(kCli.c_str(), argv.data());
-    _exit(127);
-  }
+  std::vector<char*> argv{const_cast<char*>(kCli.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp{const_cast<char*>(env.c_str())};
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, kCli.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -172,14 +178,14 @@ int main(int argc, char** argv) {
       if (through_socket(socket, words(del)) != 0) die("socket del failed");
 
       t0 = Clock::now();
-      if (run_cli(add, cli_env.c_str()) != 0) die("cli+daemon add failed");
+      if (run_cli(add, cli_env) != 0) die("cli+daemon add failed");
       cli_daemon_ms.push_back(ms_since(t0));
       if (through_socket(socket, words(del)) != 0) die("socket del failed");
 
       t0 = Clock::now();
-      if (run_cli(add, local_env.c_str()) != 0) die("cli add failed");
+      if (run_cli(add, local_env) != 0) die("cli add failed");
       cli_ms.push_back(ms_since(t0));
-      if (run_cli(del, local_env.c_str()) != 0) die("cli del failed");
+      if (run_cli(del, local_env) != 0) die("cli del failed");
 
       // The in-process CLI changed dbn1 behind the daemon's back: it reopens it first.
       t0 = Clock::now();
