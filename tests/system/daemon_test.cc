@@ -107,7 +107,11 @@ class DaemonTest : public ::testing::Test {
             static_cast<char*>(nullptr));
       _exit(127);
     }
-    EXPECT_TRUE(eventually([&] { return connectable(socket_); })) << slurp(log);
+    // Up to ten seconds: a loaded CI machine may be slow to start it.
+    bool up = false;
+    for (int i = 0; i < 1000 && !(up = connectable(socket_)); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(up) << slurp(log);
     return pid;
   }
 
