@@ -248,15 +248,18 @@ int main(int argc, char** argv) {
       std::vector<double> effect, call;
       uint32_t writes = 0;
       bool all_data_only = true;
+      std::string last_refusal;
       for (int r = 0; r < runs; ++r) {
         const Applied a = apply_delta_and_wait(*dp, add, static_cast<uint32_t>(n), stats.get());
         effect.push_back(a.effect_us);
         call.push_back(a.call_us);
         writes = a.report.map_writes;
         all_data_only &= a.report.data_only;
+        if (!a.report.not_in_place.empty()) last_refusal = a.report.not_in_place;
         tc2xdp::Diagnostics diags;
         if (!dp->apply(del, diags)) return 1;
       }
+      if (!last_refusal.empty()) std::printf("        (not in place: %s)\n", last_refusal.c_str());
       std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, "data-only (delta)", runs,
                   percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
                   all_data_only ? "" : "  (not all data-only!)");

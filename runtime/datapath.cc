@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "datapath_live.h"
 #include "datapath_state.h"
 #include "datapath_update.h"
 #include "tc2xdp/codegen/compile.h"
@@ -115,7 +116,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   plan::Plan plan = plan::make_plan(rules, plan_options, diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
 
-  if (*saved && link && old_stats.get() >= 0 && !options.compiler) {
+  if (*saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
+      !(*saved)->tables_edited) {
     // The live program's plan, rebuilt from the saved rules and slots with the same options.
     Diagnostics ignored;
     const plan::Plan live = plan::make_plan((*saved)->rules, plan_options, ignored);
@@ -197,12 +199,6 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   return report;
 }
 
-struct Datapath::Live {
-  UniqueFd stats, tuples, records;
-  uint32_t stats_capacity = 0, bucket_capacity = 0;
-  plan::PlanOptions plan_options;
-};
-
 Status Datapath::open_live() {
   if (live_) return Ok{};
   auto live = std::make_shared<Live>();
@@ -227,11 +223,19 @@ Status Datapath::open_live() {
 
 Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
                                     const ApplyOptions& options) {
+  if (auto s = open_live(); !s) return s.error();
+  std::string not_in_place = "asked to recompile";
+  if (!options.compiler && !options.recompile) {
+    not_in_place.clear();
+    auto in_place = apply_in_place(delta, diags, options, not_in_place);
+    if (!in_place) return in_place.error();
+    if (*in_place) return std::move(**in_place);
+  }
   ir::RuleSet next = rules_;
   if (!next.apply_all(delta, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
-  if (auto s = open_live(); !s) return s.error();
   Live& live = *live_;
-  if (next.size() * 2 <= live.stats_capacity) {
+  if (!tables_edited_ && !options.compiler && !options.recompile &&
+      next.size() * 2 <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
     // The plan's warnings are reported once: here if the change stays data-only, else by the
     // transactional path below, which plans again.
@@ -253,9 +257,9 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
         diags.append(plan_diags);
         report.data_only = true;
         report.mode = mode_;
-        auto generation = write_state(paths_, ifname_, next, plan, mode_);
-        if (!generation) return generation.error();
-        generation_ = std::move(*generation);
+        report.not_in_place = not_in_place;
+        if (auto s = write_state(paths_, ifname_, next, plan, mode_); !s) return s.error();
+        state_stamp_ = read_state_stamp(paths_, ifname_);
         // The next change plans against this one's slots: a slot freed now (its bucket is gone)
         // may be reused then, never within the same change.
         live.plan_options.previous_stats_slots.clear();
@@ -263,6 +267,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
           live.plan_options.previous_stats_slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
         rules_ = std::move(next);
         plan_ = std::move(plan);
+        live.patcher.reset();  // its copy of the tables is out of date
         return report;
       }
     }
@@ -273,10 +278,22 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   swap.mode = mode_;
   auto report = Datapath::apply(ifname_, next, swap, diags);
   if (!report) return report;
+  report->not_in_place = not_in_place;
   auto reopened = Datapath::open(ifname_, paths_);
   if (!reopened) return reopened.error();
   *this = std::move(*reopened);
   return report;
+}
+
+const plan::Plan& Datapath::plan() const {
+  if (plan_stale_) {
+    Diagnostics ignored;  // shown when the rules were applied
+    const std::map<plan::RuleKey, uint32_t> slots =
+        live_ && live_->patcher ? live_->patcher->slots() : std::map<plan::RuleKey, uint32_t>{};
+    plan_ = plan::make_plan(rules_, {host_device, slots, 0}, ignored);
+    plan_stale_ = false;
+  }
+  return plan_;
 }
 
 Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& paths) {
@@ -289,8 +306,9 @@ Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& 
   dp.ifname_ = ifname;
   dp.paths_ = paths;
   dp.mode_ = (*saved)->mode;
+  dp.tables_edited_ = (*saved)->tables_edited;
   dp.rules_ = std::move((*saved)->rules);
-  dp.generation_ = std::move((*saved)->generation);
+  dp.state_stamp_ = std::move((*saved)->stamp);
   Diagnostics ignored;  // the warnings were shown when the rules were applied
   dp.plan_ = plan::make_plan(dp.rules_, {host_device, (*saved)->slots, 0}, ignored);
   auto link = XdpLink::open_pinned(pin_dir(paths, ifname) + "/link");
@@ -299,8 +317,7 @@ Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& 
 }
 
 bool Datapath::is_current() const {
-  // No token: state from a version without one; never trust a cached copy of it.
-  if (generation_.empty() || read_generation(paths_, ifname_) != generation_) return false;
+  if (state_stamp_.empty() || read_state_stamp(paths_, ifname_) != state_stamp_) return false;
   auto link = XdpLink::open_pinned(pin_dir(paths_, ifname_) + "/link");
   return link && link->program_id().value_or(0) == program_id_;
 }
@@ -344,7 +361,7 @@ Result<std::vector<plan::RuleCounters>> Datapath::counters() const {
   auto cpus = possible_cpus();
   if (!cpus) return cpus.error();
   std::vector<plan::RuleCounters> out;
-  for (const auto& r : plan_.rules) {
+  for (const auto& r : plan().rules) {
     auto value = lookup_elem(fd, bytes_of(r.stats_slot), sizeof(plan::RuleCounters) * *cpus);
     if (!value) return value.error();
     plan::RuleCounters sum;

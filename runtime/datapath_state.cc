@@ -1,6 +1,7 @@
 #include "datapath_state.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -71,13 +72,13 @@ std::string state_dir(const DatapathPaths& paths, const std::string& ifname) {
 Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
                                              const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  // The token before the rules: a write racing this read leaves an old token with new rules
-  // (reread later, harmless), never a new token with old rules (stale for good).
-  std::string generation = read_generation(paths, ifname);
+  // The stamp before the rules: a write racing this read leaves an old stamp with new rules
+  // (reread later, harmless), never a new stamp with old rules (stale for good).
+  std::string stamp = read_state_stamp(paths, ifname);
   auto mode_text = read_file(dir + "/mode");
   if (!mode_text) return std::optional<SavedState>{};
   SavedState state;
-  state.generation = std::move(generation);
+  state.stamp = std::move(stamp);
   if (mode_text->starts_with("generic"))
     state.mode = XdpMode::kGeneric;
   else if (mode_text->starts_with("hw"))
@@ -94,20 +95,46 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   plan::RuleKey key;
   uint32_t slot;
   while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
+  // The journal: tc commands, each followed by its rule's slot line ("slot C P H S|-").
+  if (auto journal = read_file(dir + "/journal"); journal && !journal->empty()) {
+    state.tables_edited = true;
+    std::istringstream lines(*journal);
+    std::string commands;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("slot ")) {
+        commands += line + "\n";
+        continue;
+      }
+      std::istringstream words(line.substr(5));
+      std::string value;
+      if (!(words >> key.chain >> key.pref >> key.handle >> value)) continue;
+      if (value == "-")
+        state.slots.erase(key);
+      else
+        state.slots[key] = static_cast<uint32_t>(std::stoul(value));
+    }
+    const auto replay = frontend::tc::parse_batch(commands, dir + "/journal", diags);
+    if (diags.has_errors() || !state.rules.apply_all(replay, diags))
+      return Error{"read state of " + ifname, EINVAL, diags.to_string()};
+  }
   return std::optional<SavedState>(std::move(state));
 }
 
-std::string read_generation(const DatapathPaths& paths, const std::string& ifname) {
-  auto text = read_file(state_dir(paths, ifname) + "/generation");
-  if (!text) return {};
-  while (!text->empty() && text->back() == '\n') text->pop_back();
-  return *text;
+std::string read_state_stamp(const DatapathPaths& paths, const std::string& ifname) {
+  const std::string dir = state_dir(paths, ifname);
+  auto generation = read_file(dir + "/generation");
+  if (!generation || generation->empty()) return {};
+  while (!generation->empty() && generation->back() == '\n') generation->pop_back();
+  struct stat journal {};
+  if (stat((dir + "/journal").c_str(), &journal) != 0) return *generation;
+  return *generation + " journal " + std::to_string(journal.st_ino) + ":" +
+         std::to_string(journal.st_size);
 }
 
-Result<std::string> write_state(const DatapathPaths& paths, const std::string& ifname,
-                                const ir::RuleSet& rules, const plan::Plan& plan, XdpMode mode) {
+Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
+                   const plan::Plan& plan, XdpMode mode) {
   const std::string dir = state_dir(paths, ifname);
-  if (auto made = make_dirs(dir); !made) return made.error();
+  if (auto made = make_dirs(dir); !made) return made;
   std::string slots;
   for (const auto& r : plan.rules)
     slots += std::to_string(r.chain) + ' ' + std::to_string(r.pref) + ' ' +
@@ -120,14 +147,34 @@ Result<std::string> write_state(const DatapathPaths& paths, const std::string& i
         {"slots", slots},
         {"mode", std::string(xdp_mode_name(mode)) + "\n"},
         {"generation", generation + "\n"}}) {
-    if (auto written = write_file(dir + "/" + name, content); !written) return written.error();
+    if (auto written = write_file(dir + "/" + name, content); !written) return written;
   }
-  return generation;
+  // The full state now says everything the journal did.
+  if (unlink((dir + "/journal").c_str()) != 0 && errno != ENOENT)
+    return Error{"remove journal of " + ifname, errno, ""};
+  return Ok{};
+}
+
+Status append_journal(const DatapathPaths& paths, const std::string& ifname,
+                      const std::vector<JournalEntry>& entries) {
+  const std::string path = state_dir(paths, ifname) + "/journal";
+  std::string text;
+  for (const auto& e : entries)
+    text += e.command + "\nslot " + std::to_string(e.rule.chain) + ' ' +
+            std::to_string(e.rule.pref) + ' ' + std::to_string(e.rule.handle) + ' ' +
+            (e.slot ? std::to_string(*e.slot) : std::string("-")) + '\n';
+  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{"open " + path, errno, ""};
+  const ssize_t n = write(fd, text.data(), text.size());
+  const int saved_errno = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return Error{"append to " + path, saved_errno, ""};
+  return Ok{};
 }
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"generation", "mode", "rules.tc", "slots"})
+  for (const char* name : {"generation", "mode", "rules.tc", "slots", "journal"})
     unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};

@@ -121,6 +121,29 @@ const Rule* RuleSet::find(uint32_t chain, uint32_t pref, uint32_t handle) const 
   return &by_order_.at(h->second);
 }
 
+const Rule* RuleSet::last_inserted() const {
+  if (!last_inserted_) return nullptr;
+  auto it = by_order_.find(*last_inserted_);
+  return it == by_order_.end() ? nullptr : &it->second;
+}
+
+std::vector<uint32_t> RuleSet::handles_of(uint32_t chain, uint32_t pref) const {
+  std::vector<uint32_t> out;
+  auto inst = instances_.find({chain, pref});
+  if (inst != instances_.end())
+    for (const auto& [handle, order] : inst->second.by_handle) out.push_back(handle);
+  return out;
+}
+
+bool RuleSet::last_of_instance(uint32_t chain, uint32_t pref, uint32_t handle) const {
+  auto inst = instances_.find({chain, pref});
+  if (inst == instances_.end()) return false;
+  auto h = inst->second.by_handle.find(handle);
+  if (h == inst->second.by_handle.end()) return false;
+  auto next = std::next(by_order_.find(h->second));
+  return next == by_order_.end() || next->first.chain != chain || next->first.pref != pref;
+}
+
 // tcf_auto_prio: one below the chain's first (lowest) pref, or 0xC000 in an empty chain.
 uint32_t RuleSet::auto_pref(uint32_t chain) const {
   auto first = instances_.lower_bound({chain, 0});
@@ -137,6 +160,7 @@ void RuleSet::insert(Instance& inst, Rule rule) {
   inst.by_handle[rule.handle] = order;
   inst.handle_by_match[match_key(rule)] = rule.handle;
   by_order_.emplace(order, std::move(rule));
+  last_inserted_ = order;
   ordered_stale_ = true;
 }
 
@@ -208,6 +232,7 @@ bool RuleSet::add_or_replace(const Command& cmd, Diagnostics& diags) {
       inst.handle_by_match.erase(match_key(by_order_.at(old_order)));
       inst.handle_by_match[match_key(rule)] = rule.handle;
       by_order_.at(old_order) = std::move(rule);
+      last_inserted_ = old_order;
       ordered_stale_ = true;
       return true;
     }

@@ -36,25 +36,10 @@ bool ends_classification(const PlannedRule& pr) {
   return false;
 }
 
-RecordKind record_kind(const Terminal& t) {
-  switch (t.kind) {
-    case Terminal::Kind::kDrop: return RecordKind::kDrop;
-    case Terminal::Kind::kRedirect: return RecordKind::kRedirect;
-    case Terminal::Kind::kGotoChain: return RecordKind::kGoto;
-    default: return RecordKind::kPass;
-  }
-}
-
 int popcount(const std::vector<uint64_t>& words) {
   int n = 0;
   for (uint64_t w : words) n += std::popcount(w);
   return n;
-}
-
-bool within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide) {
-  for (size_t w = 0; w < narrow.size(); ++w)
-    if (narrow[w] & ~wide[w]) return false;
-  return true;
 }
 
 // A new tuple's mask: the rule's mask with only its fully masked bytes, and address prefixes
@@ -186,7 +171,7 @@ class TableBuilder {
     size_t best_bucket = 0;
     int best_bits = -1;
     for (Tuple& tuple : table.tuples) {
-      if (!within(tuple.mask, r.mask)) continue;
+      if (!mask_within(tuple.mask, r.mask)) continue;
       const int bits = popcount(tuple.mask);
       if (bits <= best_bits) continue;
       auto it = buckets_.find({tuple.id, masked(r.value, tuple.mask)});
@@ -234,6 +219,21 @@ class TableBuilder {
 };
 
 }  // namespace
+
+RecordKind record_kind(const Terminal& t) {
+  switch (t.kind) {
+    case Terminal::Kind::kDrop: return RecordKind::kDrop;
+    case Terminal::Kind::kRedirect: return RecordKind::kRedirect;
+    case Terminal::Kind::kGotoChain: return RecordKind::kGoto;
+    default: return RecordKind::kPass;
+  }
+}
+
+bool mask_within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide) {
+  for (size_t w = 0; w < narrow.size(); ++w)
+    if (narrow[w] & ~wide[w]) return false;
+  return true;
+}
 
 void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
   TableBuilder builder(plan, rules);

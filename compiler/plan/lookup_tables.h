@@ -5,6 +5,12 @@
 
 namespace tc2xdp::plan {
 
+// How a terminal reads in a record.
+RecordKind record_kind(const Terminal& terminal);
+
+// Whether every bit of `narrow` is set in `wide` (a tuple's mask within a rule's).
+bool mask_within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide);
+
 // Needs the rules' terminals, stats slots and chains planned.
 void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy);
 

@@ -6,45 +6,12 @@
 #include <sstream>
 
 #include "lookup_tables.h"
-#include "offload.h"
+#include "rule_planning.h"
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::plan {
 
 namespace {
-
-void note_fields(const ir::Rule& rule, const ir::Match& m, ParsePlan& parse) {
-  for (size_t i = 0; i < ir::kFieldCount; ++i) {
-    if (!m.fields[i]) continue;
-    parse.fields.set(i);
-    switch (ir::field_info(static_cast<ir::Field>(i)).layer) {
-      case ir::Layer::kVlan: parse.vlan = true; break;
-      case ir::Layer::kCvlan: parse.vlan = parse.cvlan = true; break;
-      case ir::Layer::kIpv4: parse.ipv4 = true; break;
-      case ir::Layer::kIpv6: parse.ipv6 = true; break;
-      case ir::Layer::kArp: parse.arp = true; break;
-      case ir::Layer::kL4: parse.l4 = true; break;
-      case ir::Layer::kIcmp: parse.l4 = parse.icmp = true; break;
-      default: break;
-    }
-  }
-  // ip_proto, tos, ttl and ip_flags sit in whichever IP header the rule names.
-  auto eth = ir::effective_eth_type(rule);
-  const bool ip_keyed = m.has(ir::Field::kIpProto) || m.has(ir::Field::kIpTos) ||
-                        m.has(ir::Field::kIpTtl) || m.has(ir::Field::kIpFlags) || parse.l4;
-  if (ip_keyed && eth == 0x0800) parse.ipv4 = true;
-  if (ip_keyed && eth == 0x86dd) parse.ipv6 = true;
-  if (m.has(ir::Field::kTcpFlags)) parse.tcp_flags = true;
-  if (m.src_port_range) parse.l4 = parse.src_port_range = true;
-  if (m.dst_port_range) parse.l4 = parse.dst_port_range = true;
-  if (!m.mpls.empty()) {
-    parse.mpls = true;
-    parse.mpls_depth = std::max<uint8_t>(parse.mpls_depth, m.mpls.back().depth);
-  }
-  if (m.indev) parse.indev = true;
-  // A tagged frame's n_proto sits behind its tags: walk them whenever a rule keys on a type.
-  if (eth || rule.protocol == 0x8100 || rule.protocol == 0x88a8) parse.vlan = true;
-}
 
 // Punts gotos that close a loop in the chain graph, so the program's control flow is acyclic.
 void break_goto_cycles(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags) {
@@ -144,43 +111,20 @@ class StatsSlots {
 Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags) {
   Plan plan;
   StatsSlots slots(options.previous_stats_slots);
-  std::map<std::string, uint32_t> redirect_slots;
+  RedirectSlots redirect_slots;
   std::map<uint32_t, ChainPlan> chains;
   chains[0].chain = 0;
   for (size_t i = 0; i < rules.size(); ++i) {
     const ir::Rule& rule = rules.rules()[i];
-    PlannedRule pr;
-    pr.rule_index = i;
-    pr.chain = rule.chain;
-    pr.pref = rule.pref;
-    pr.handle = rule.handle;
-    pr.protocol = rule.protocol;
-    pr.n_proto = ir::effective_eth_type(rule);
-    pr.stats_slot = slots.assign({rule.chain, rule.pref, rule.handle});
-
-    if (rule.match.indev && options.resolve_device)
-      pr.indev_ifindex = options.resolve_device(*rule.match.indev);
-    std::string reason = unsupported_match_reason(rule.match);
-    std::string redirect_dev;
-    if (reason.empty()) pr.terminal = reduce_actions(rule.actions, redirect_dev, reason);
-    if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
-      reason = "indev " + *rule.match.indev + " does not exist here";
-    if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
-      auto [slot, fresh] = redirect_slots.try_emplace(redirect_dev, redirect_slots.size());
-      if (fresh) plan.redirects.push_back({slot->second, redirect_dev});
-      pr.terminal.redirect_slot = slot->second;
-    }
-    if (!reason.empty()) {
-      pr.offloaded = false;
-      pr.terminal = Terminal{Terminal::Kind::kPunt};
-      pr.punt_reason = reason;
-      diags.warning(rule.origin, "filter not offloaded: " + reason, "",
-                    "its packets go to the kernel stack, where tc still applies it");
-    }
+    PlannedRule pr = plan_rule(rule, i, slots.assign({rule.chain, rule.pref, rule.handle}), options,
+                               redirect_slots, true, diags);
     chains[rule.chain].chain = rule.chain;
     chains[rule.chain].rules.push_back(i);
     plan.rules.push_back(std::move(pr));
   }
+  for (const auto& [dev, slot] : redirect_slots) plan.redirects.push_back({slot, dev});
+  std::sort(plan.redirects.begin(), plan.redirects.end(),
+            [](const RedirectTarget& a, const RedirectTarget& b) { return a.slot < b.slot; });
   break_goto_cycles(plan, rules, diags);
   for (size_t i = 0; i < plan.rules.size(); ++i)
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);

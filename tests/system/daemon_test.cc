@@ -24,6 +24,8 @@
 #include "common/frame_builder.h"
 #include "netns.h"
 #include "raw_sender.h"
+#include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/datapath.h"
 
 namespace tc2xdp {
 namespace {
@@ -205,7 +207,7 @@ TEST_F(DaemonTest, ServesFilterChangesAsMapWritesAndShowsCounters) {
                         "filter add dev dmb0 ingress pref 300 protocol ip flower ip_proto udp "
                         "dst_port 3000 action drop");
   EXPECT_EQ(one.status, 0) << one.err;
-  EXPECT_NE(log().find("dst_port 3000 action drop -> exit 0 [dmb0: data-only, "), std::string::npos)
+  EXPECT_NE(log().find("dst_port 3000 action drop -> exit 0 [dmb0: data-only"), std::string::npos)
       << log();
   EXPECT_NE(dmb0_status().find(prog), std::string::npos);  // same program: no recompile or swap
   send_udp(3000, 4);
@@ -289,20 +291,44 @@ TEST_F(DaemonTest, SeesChangesMadeWithoutIt) {
                 .status,
             0);
   ASSERT_NE(log().find("[dmb0: data-only"), std::string::npos) << log();
-  // A data-only change by a CLI process keeps the program (its id): only the generation says.
+  // A change by a CLI process: a full state write under a new generation token.
   const auto direct = in_b(false,
                            "filter add dev dmb0 ingress pref 301 protocol ip flower ip_proto udp "
                            "dst_port 3001 action drop");
   ASSERT_EQ(direct.status, 0) << direct.err;
+
+  // Then one filed in place by another process holding dmb0 open (a controller linking the
+  // runtime, say): the program and the generation stay, only the journal grows. A daemon blind
+  // to it would file pref 302 in place over what it believes are free slots, pref 303's among
+  // them.
+  {
+    NetnsScope in_ns_b(topo_.b());  // if_nametoindex("dmb0") must find it
+    auto other = runtime::Datapath::open("dmb0");
+    ASSERT_TRUE(other.ok()) << other.error().to_string();
+    ASSERT_EQ(in_b(true, "show dmb0").status, 0);  // the daemon's copy is current here
+    Diagnostics diags;
+    const auto delta = frontend::tc::parse_batch(
+        "filter add dev dmb0 ingress pref 303 protocol ip flower ip_proto udp dst_port 3003 "
+        "action drop\n",
+        "other", diags);
+    auto report = other->apply(delta, diags);
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    ASSERT_TRUE(report->data_only && report->not_in_place.empty()) << report->not_in_place;
+  }
   const auto through = in_b(true,
                             "filter add dev dmb0 ingress pref 302 protocol ip flower ip_proto udp "
                             "dst_port 3002 action drop");
   ASSERT_EQ(through.status, 0) << through.err;
   const std::string shown = in_b(false, "show dmb0").out;
-  EXPECT_NE(shown.find("pref 301 "), std::string::npos) << shown;  // not lost by a stale view
-  EXPECT_NE(shown.find("pref 302 "), std::string::npos) << shown;
+  for (const char* pref : {"pref 300 ", "pref 301 ", "pref 302 ", "pref 303 "})
+    EXPECT_NE(shown.find(pref), std::string::npos) << pref << " lost:\n" << shown;
   send_udp(3001, 3);
-  EXPECT_TRUE(eventually([&] { return packets(301) == 3; })) << packets(301);
+  send_udp(3002, 4);
+  send_udp(3003, 2);
+  EXPECT_TRUE(eventually([&] {
+    return packets(301) == 3 && packets(302) == 4 && packets(303) == 2;
+  })) << packets(301)
+      << " " << packets(302) << " " << packets(303);
 
   // Detached and re-created behind its back: the daemon starts from the new state.
   ASSERT_EQ(in_b(false, "detach dmb0").status, 0);

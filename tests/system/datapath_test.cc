@@ -240,6 +240,65 @@ TEST_F(DatapathTest, DeltasOnADatapathInMemoryAreMapWritesOrSwapsAndErrorsChange
   }));
 }
 
+// Changes filed in place are journaled: another process opening the interface sees them, with
+// their counters; its own whole-set change then recompiles (it cannot know how the maps were
+// filed), after which whole-set data-only changes work again.
+TEST_F(DatapathTest, ChangesFiledInPlaceAreSeenByOtherProcessesAndHandedOverByARecompile) {
+  ASSERT_TRUE(apply("dpb0", rules_from(table_rules(300))).ok());
+  NetnsScope in_b(topo_.b());
+  auto daemon = Datapath::open("dpb0");
+  ASSERT_TRUE(daemon.ok()) << daemon.error().to_string();
+  const uint32_t program = daemon->program_id();
+  Diagnostics diags;
+  auto added = daemon->apply(delta_of("filter add dev dpb0 ingress pref 400 protocol ip flower "
+                                      "ip_proto udp dst_port 999 action drop\n"),
+                             diags);
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_TRUE(added->data_only);
+  EXPECT_EQ(added->not_in_place, "");
+  EXPECT_EQ(added->map_writes, 3u);  // counters zeroed, record, bucket
+  auto removed = daemon->apply(delta_of("filter del dev dpb0 ingress pref 7 flower\n"), diags);
+  ASSERT_TRUE(removed.ok()) << removed.error().to_string();
+  EXPECT_TRUE(removed->data_only);
+  EXPECT_EQ(removed->not_in_place, "");
+  EXPECT_EQ(daemon->program_id(), program);
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("dpa0").send(udp_to(999), 3);
+    RawSender("dpa0").send(udp_to(10006), 2);  // pref 7's port: no rule now
+  }
+  // Another process: the rules as changed, counters by rule.
+  const auto counters_of = [](uint32_t pref) -> uint64_t {
+    auto other = Datapath::open("dpb0");
+    if (!other) return UINT64_MAX;
+    auto c = other->counters();
+    if (!c) return UINT64_MAX;
+    for (size_t i = 0; i < c->size(); ++i)
+      if (other->rules().rules()[i].pref == pref) return (*c)[i].packets;
+    return UINT64_MAX - 1;  // no such rule
+  };
+  EXPECT_TRUE(eventually([&] { return counters_of(400) == 3; })) << counters_of(400);
+  EXPECT_EQ(counters_of(7), UINT64_MAX - 1);
+  EXPECT_EQ(daemon->rules().size(), 300u);
+  EXPECT_EQ(daemon->counters()->size(), 300u);
+
+  // A whole-set change from another process: table data only, yet recompiled, counters kept.
+  auto next = Datapath::open("dpb0")->rules();
+  ASSERT_TRUE(next.apply(delta_of("filter add dev dpb0 ingress pref 401 protocol ip flower "
+                                  "ip_proto udp dst_port 998 action drop\n")[0],
+                         diags));
+  auto swapped = Datapath::apply("dpb0", next, {}, diags);
+  ASSERT_TRUE(swapped.ok()) << swapped.error().to_string();
+  EXPECT_FALSE(swapped->data_only);
+  EXPECT_EQ(counters_of(400), 3u);
+  ASSERT_TRUE(next.apply(delta_of("filter add dev dpb0 ingress pref 402 protocol ip flower "
+                                  "ip_proto udp dst_port 997 action drop\n")[0],
+                         diags));
+  auto data_only = Datapath::apply("dpb0", next, {}, diags);
+  ASSERT_TRUE(data_only.ok()) << data_only.error().to_string();
+  EXPECT_TRUE(data_only->data_only);
+}
+
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped
 // like the real ones so that the failure is the verifier's.
 Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& plan) {

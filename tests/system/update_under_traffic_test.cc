@@ -80,10 +80,10 @@ TEST(UpdateUnderTraffic, ThousandUpdatesMisclassifyNothingAndLoseNoCount) {
   size_t data_only = 0, swaps = 0;
   for (int update = 0; update < 1000; ++update) {
     std::string text;
-    if (update % 25 == 24) {  // a rule of another mask comes or goes: a new shape
+    if (update % 25 == 24) {  // an inline rule (continue: no table takes it) comes or goes
       text = shaped ? "filter del dev utb0 ingress pref 900 protocol ip flower\n"
                     : "filter add dev utb0 ingress pref 900 protocol ip flower ip_proto tcp "
-                      "src_port 7 action drop\n";
+                      "src_port 7 action continue\n";
       shaped = !shaped;
     } else {
       const uint32_t pref = 100 + rng() % 400;

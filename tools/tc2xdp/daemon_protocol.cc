@@ -68,10 +68,13 @@ Status write_all(int fd, const char* data, size_t size) {
 }
 
 Status read_all(int fd, char* data, size_t size) {
+  const size_t wanted = size;
   while (size > 0) {
     const ssize_t n = recv(fd, data, size, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error{"receive on the daemon socket", errno, ""};
+    if (n == 0 && size == wanted)
+      return Error{"receive on the daemon socket", ENODATA, "the peer sent nothing"};
     if (n == 0) return Error{"receive on the daemon socket", ECONNRESET, "the peer hung up"};
     data += n;
     size -= static_cast<size_t>(n);

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -95,6 +96,7 @@ void DaemonServer::serve(int connection) {
   }
   auto payload = read_frame(connection, FrameKind::kRequest);
   DaemonRequest request;
+  if (!payload && payload.error().errno_value == ENODATA) return;  // a liveness probe
   if (!payload || !decode(*payload, request)) {
     std::cerr << "tc2xdp daemon: pid " << peer->pid
               << ": bad request: " << (payload ? "malformed payload" : payload.error().to_string())

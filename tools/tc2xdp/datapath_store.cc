@@ -47,7 +47,7 @@ Result<runtime::ApplyReport> DatapathStore::change(const std::string& dev,
   auto report = it->second.apply(delta, diags, options);
   // After a failure the cached object may be half-refreshed; the next open() rereads the state.
   if (!report) open_.erase(it);
-  record(dev, report);
+  record(dev, report, true);
   return report;
 }
 
@@ -61,12 +61,14 @@ Result<runtime::ApplyReport> DatapathStore::replace(const std::string& dev,
   return report;
 }
 
-void DatapathStore::record(const std::string& dev, const Result<runtime::ApplyReport>& report) {
+void DatapathStore::record(const std::string& dev, const Result<runtime::ApplyReport>& report,
+                           bool delta) {
   if (!report) return;
   const runtime::ApplyReport& r = report.value();
   std::string line = dev + ": ";
   if (r.data_only)
-    line += "data-only, " + std::to_string(r.map_writes) + " map writes";
+    line += std::string(delta && r.not_in_place.empty() ? "data-only in place, " : "data-only, ") +
+            std::to_string(r.map_writes) + " map writes";
   else
     line += r.attached_now ? "compiled and attached" : "compiled and swapped";
   changes_.push_back(std::move(line));

@@ -37,7 +37,9 @@ class DatapathStore {
   std::vector<std::string> take_changes();
 
  private:
-  void record(const std::string& dev, const Result<runtime::ApplyReport>& report);
+  // `delta`: the report is Datapath::apply(RuleDelta)'s, which says whether it went in place.
+  void record(const std::string& dev, const Result<runtime::ApplyReport>& report,
+              bool delta = false);
 
   bool resident_;
   std::vector<std::string> changes_;

@@ -78,6 +78,13 @@ class RuleSet {
 
   const Rule* find(uint32_t chain, uint32_t pref, uint32_t handle) const;
 
+  // The rule the last successful add, replace or change put in (pref and handle resolved).
+  const Rule* last_inserted() const;
+  // The handles of the filters of one (chain, pref), ascending.
+  std::vector<uint32_t> handles_of(uint32_t chain, uint32_t pref) const;
+  // Whether no rule of the rule's (chain, pref) classifies after it.
+  bool last_of_instance(uint32_t chain, uint32_t pref, uint32_t handle) const;
+
  private:
   // Position in classification order.
   struct OrderKey {
@@ -112,6 +119,7 @@ class RuleSet {
   uint64_t next_seq_ = 1;
   mutable std::vector<Rule> ordered_;  // by_order_ flattened, rebuilt after changes
   mutable bool ordered_stale_ = false;
+  std::optional<OrderKey> last_inserted_;
 };
 
 // Stable identity of the mask a rule uses inside its instance (fields' masks, range presence,

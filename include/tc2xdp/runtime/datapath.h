@@ -37,6 +37,8 @@ struct ApplyOptions {
   bool allow_generic_fallback = true;
   DatapathPaths paths;
   Compiler compiler;  // empty: codegen::compile
+  // Compile and swap even when only table data changed (the live maps are not to be trusted).
+  bool recompile = false;
 };
 
 struct ApplyReport {
@@ -48,6 +50,8 @@ struct ApplyReport {
   bool data_only = false;
   uint32_t map_writes = 0;
   std::vector<std::string> notes;  // e.g. the fall back to generic mode
+  // Why apply(delta) could not file the change into the live tables in place (empty if it did).
+  std::string not_in_place;
 };
 
 class Datapath {
@@ -76,14 +80,12 @@ class Datapath {
 
   const std::string& ifname() const { return ifname_; }
   const ir::RuleSet& rules() const { return rules_; }
-  const plan::Plan& plan() const { return plan_; }
+  // The plan of the rules as they are now (planned again, lazily, after changes made in place).
+  const plan::Plan& plan() const;
   XdpMode mode() const { return mode_; }
   uint32_t program_id() const { return program_id_; }
-  // The state's generation token as this object last read or wrote it.
-  const std::string& generation() const { return generation_; }
-
-  // Whether the interface is still as this object knows it: same generation token on disk and
-  // same program attached. False once another process applied, detached or re-attached.
+  // Whether the interface is still as this object knows it: the same state on disk (generation
+  // token, journal) and the same program attached. False once another process changed it.
   bool is_current() const;
 
   // Counters per rule, parallel to rules(): packets and bytes summed over CPUs, last hit the
@@ -94,15 +96,25 @@ class Datapath {
   std::string ifname_;
   DatapathPaths paths_;
   ir::RuleSet rules_;
-  plan::Plan plan_;
+  mutable plan::Plan plan_;
+  mutable bool plan_stale_ = false;  // rules filed in place since plan_ was made
   XdpMode mode_ = XdpMode::kNative;
   uint32_t program_id_ = 0;
-  std::string generation_;
+  // The live tables hold rules filed in place (by this or another process): only a recompile
+  // brings them back to what make_plan files.
+  bool tables_edited_ = false;
+  // The on-disk state as this object last read or wrote it (generation token and journal), for
+  // is_current().
+  std::string state_stamp_;
   // The live program's maps and the plan as it was built (with the maps' sizes), for data-only
   // changes; opened on first use.
   struct Live;
   std::shared_ptr<Live> live_;
   Status open_live();
+  // The delta filed into the live tables in place (datapath_in_place.cc); nullopt, with nothing
+  // changed, when it needs the whole-set path.
+  Result<std::optional<ApplyReport>> apply_in_place(const RuleDelta& delta, Diagnostics& diags,
+                                                    const ApplyOptions& options, std::string& why);
 };
 
 }  // namespace tc2xdp::runtime

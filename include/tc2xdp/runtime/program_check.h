@@ -33,6 +33,10 @@ class LoadedProgram {
   // Per-rule counters summed over CPUs, parallel to the plan's rules.
   Result<std::vector<plan::RuleCounters>> counters() const;
   int program_fd() const { return prog_fd_; }
+  Result<int> map_fd(const char* name) const { return object_.map_fd(name); }
+  // Rules moved (the maps were edited in place): name them through `plan`, which must keep the
+  // loaded plan's stats slots and redirect slots.
+  void follow(const plan::Plan& plan) { plan_ = &plan; }
 
  private:
   LoadedProgram(BpfObject object, const plan::Plan& plan)

@@ -1,0 +1,91 @@
+#include "rule_planning.h"
+
+#include <algorithm>
+
+#include "offload.h"
+
+namespace tc2xdp::plan {
+
+PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
+                      RedirectSlots& redirects, bool new_redirects, Diagnostics& diags) {
+  PlannedRule pr;
+  pr.rule_index = index;
+  pr.chain = rule.chain;
+  pr.pref = rule.pref;
+  pr.handle = rule.handle;
+  pr.protocol = rule.protocol;
+  pr.n_proto = ir::effective_eth_type(rule);
+  pr.stats_slot = slot;
+
+  if (rule.match.indev && options.resolve_device)
+    pr.indev_ifindex = options.resolve_device(*rule.match.indev);
+  std::string reason = unsupported_match_reason(rule.match);
+  std::string redirect_dev;
+  if (reason.empty()) pr.terminal = reduce_actions(rule.actions, redirect_dev, reason);
+  if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
+    reason = "indev " + *rule.match.indev + " does not exist here";
+  if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
+    auto known = redirects.find(redirect_dev);
+    if (known != redirects.end())
+      pr.terminal.redirect_slot = known->second;
+    else if (new_redirects) {
+      const auto next = static_cast<uint32_t>(redirects.size());
+      pr.terminal.redirect_slot = redirects[redirect_dev] = next;
+    } else
+      reason = "redirect to " + redirect_dev + " needs a new devmap slot";
+  }
+  if (!reason.empty()) {
+    pr.offloaded = false;
+    pr.terminal = Terminal{Terminal::Kind::kPunt};
+    pr.punt_reason = reason;
+    diags.warning(rule.origin, "filter not offloaded: " + reason, "",
+                  "its packets go to the kernel stack, where tc still applies it");
+  }
+  return pr;
+}
+
+void note_fields(const ir::Rule& rule, const ir::Match& m, ParsePlan& parse) {
+  for (size_t i = 0; i < ir::kFieldCount; ++i) {
+    if (!m.fields[i]) continue;
+    parse.fields.set(i);
+    switch (ir::field_info(static_cast<ir::Field>(i)).layer) {
+      case ir::Layer::kVlan: parse.vlan = true; break;
+      case ir::Layer::kCvlan: parse.vlan = parse.cvlan = true; break;
+      case ir::Layer::kIpv4: parse.ipv4 = true; break;
+      case ir::Layer::kIpv6: parse.ipv6 = true; break;
+      case ir::Layer::kArp: parse.arp = true; break;
+      case ir::Layer::kL4: parse.l4 = true; break;
+      case ir::Layer::kIcmp: parse.l4 = parse.icmp = true; break;
+      default: break;
+    }
+  }
+  // ip_proto, tos, ttl and ip_flags sit in whichever IP header the rule names.
+  auto eth = ir::effective_eth_type(rule);
+  const bool ip_keyed = m.has(ir::Field::kIpProto) || m.has(ir::Field::kIpTos) ||
+                        m.has(ir::Field::kIpTtl) || m.has(ir::Field::kIpFlags) || parse.l4;
+  if (ip_keyed && eth == 0x0800) parse.ipv4 = true;
+  if (ip_keyed && eth == 0x86dd) parse.ipv6 = true;
+  if (m.has(ir::Field::kTcpFlags)) parse.tcp_flags = true;
+  if (m.src_port_range) parse.l4 = parse.src_port_range = true;
+  if (m.dst_port_range) parse.l4 = parse.dst_port_range = true;
+  if (!m.mpls.empty()) {
+    parse.mpls = true;
+    parse.mpls_depth = std::max<uint8_t>(parse.mpls_depth, m.mpls.back().depth);
+  }
+  if (m.indev) parse.indev = true;
+  // A tagged frame's n_proto sits behind its tags: walk them whenever a rule keys on a type.
+  if (eth || rule.protocol == 0x8100 || rule.protocol == 0x88a8) parse.vlan = true;
+}
+
+bool parse_covers(const ParsePlan& have, const ParsePlan& need) {
+  const auto implies = [](bool need_it, bool has_it) { return !need_it || has_it; };
+  return implies(need.vlan, have.vlan) && implies(need.cvlan, have.cvlan) &&
+         implies(need.mpls, have.mpls) && need.mpls_depth <= have.mpls_depth &&
+         implies(need.arp, have.arp) && implies(need.ipv4, have.ipv4) &&
+         implies(need.ipv6, have.ipv6) && implies(need.l4, have.l4) &&
+         implies(need.tcp_flags, have.tcp_flags) && implies(need.icmp, have.icmp) &&
+         implies(need.indev, have.indev) && implies(need.src_port_range, have.src_port_range) &&
+         implies(need.dst_port_range, have.dst_port_range) && (need.fields & ~have.fields).none();
+}
+
+}  // namespace tc2xdp::plan

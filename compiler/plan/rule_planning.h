@@ -1,0 +1,28 @@
+// One rule's share of planning, used by the whole-set planner and by in-place table edits so the
+// two cannot disagree about a rule's terminal, punt reason or the headers it needs parsed.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+// Devices named by mirred redirects, and their devmap slots.
+using RedirectSlots = std::map<std::string, uint32_t>;
+
+// `rule` planned at `index` with stats slot `slot`. A redirect to a device not yet in `redirects`
+// is given the next slot there when `new_redirects` is set, else the rule is punted. A punted
+// rule gets a warning in `diags`.
+PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
+                      RedirectSlots& redirects, bool new_redirects, Diagnostics& diags);
+
+// Adds to `parse` what the program must parse for `rule` to evaluate `match`.
+void note_fields(const ir::Rule& rule, const ir::Match& match, ParsePlan& parse);
+
+// Whether a program parsing `have` parses everything `need` asks for.
+bool parse_covers(const ParsePlan& have, const ParsePlan& need);
+
+}  // namespace tc2xdp::plan

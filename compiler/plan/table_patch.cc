@@ -1,0 +1,214 @@
+#include "tc2xdp/plan/table_patch.h"
+
+#include <algorithm>
+#include <bit>
+#include <variant>
+
+#include "lookup_tables.h"
+#include "rule_planning.h"
+
+namespace tc2xdp::plan {
+
+namespace {
+
+uint32_t first_pref(const Plan& plan, const ChainUnit& unit) {
+  if (unit.kind == ChainUnit::Kind::kInlineRule) return plan.rules[unit.index].pref;
+  return plan.rules[plan.tables[unit.index].rules.front()].pref;
+}
+
+int popcount(const std::vector<uint64_t>& words) {
+  int n = 0;
+  for (uint64_t w : words) n += std::popcount(w);
+  return n;
+}
+
+}  // namespace
+
+TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
+    : plan_(plan), options_(std::move(options)) {
+  for (const auto& target : plan_.redirects) redirects_[target.dev] = target.slot;
+  slot_taken_.assign(std::min(plan_.stats_slots, plan_.table_records), false);
+  for (const auto& r : plan_.rules) {
+    slots_[{r.chain, r.pref, r.handle}] = r.stats_slot;
+    if (r.stats_slot < slot_taken_.size()) slot_taken_[r.stats_slot] = true;
+  }
+  std::map<uint32_t, std::pair<RuleKey, size_t>> by_record;  // record id -> rule, table
+  for (const ChainPlan& chain : plan_.chains) {
+    for (size_t u = 0; u < chain.units.size(); ++u) {
+      if (chain.units[u].kind != ChainUnit::Kind::kTable) continue;
+      const Table& table = plan_.tables[chain.units[u].index];
+      TableState state;
+      state.plan_index = chain.units[u].index;
+      state.chain = chain.chain;
+      state.first_pref = plan_.rules[table.rules.front()].pref;
+      state.last_pref = plan_.rules[table.rules.back()].pref;
+      if (u + 1 < chain.units.size()) state.next_unit_pref = first_pref(plan_, chain.units[u + 1]);
+      for (const TableRecord& r : table.records) {
+        const PlannedRule& pr = plan_.rules[r.rule];
+        if (r.ordinal >> 16 != pr.pref) state.ordinals_by_pref = false;
+        uint32_t& top = state.top_rank[pr.pref];
+        top = std::max(top, r.ordinal & 0xffff);
+        ordinals_[pr.stats_slot] = r.ordinal;
+        by_record[pr.stats_slot] = {{pr.chain, pr.pref, pr.handle}, tables_.size()};
+      }
+      for (const TableBucket& b : table.buckets) {
+        Bytes key = encode_table_key(plan_.table_layout, b);
+        for (uint32_t id : b.records) {
+          if (id == kNoRecord) continue;
+          const auto& [rule, t] = by_record.at(id);
+          filed_[rule] = {t, key, ordinals_[id]};
+        }
+        buckets_[std::move(key)] = b.records;
+        ++bucket_count_;
+      }
+      tables_.push_back(std::move(state));
+    }
+  }
+}
+
+TablePatcher::TableState* TablePatcher::table_for(uint32_t chain, uint32_t pref) {
+  for (TableState& t : tables_)
+    if (t.chain == chain && t.first_pref <= pref && pref < t.next_unit_pref) return &t;
+  return nullptr;
+}
+
+std::optional<uint32_t> TablePatcher::take_slot() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!quarantine_.empty() && now - quarantine_.front().first >= kSlotQuarantine) {
+    const uint32_t slot = quarantine_.front().second;
+    slot_taken_[slot] = false;
+    next_free_ = std::min(next_free_, slot);
+    quarantine_.erase(quarantine_.begin());
+  }
+  while (next_free_ < slot_taken_.size() && slot_taken_[next_free_]) ++next_free_;
+  if (next_free_ == slot_taken_.size()) return std::nullopt;
+  return next_free_;
+}
+
+std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_pref,
+                                            std::string& why, Diagnostics& diags) {
+  const RuleKey key{rule.chain, rule.pref, rule.handle};
+  if (rule.skip_sw) return why = "skip_sw rules stay out of tables", std::nullopt;
+  if (slots_.contains(key)) return why = "the filter replaces one", std::nullopt;
+  if (!last_of_pref) return why = "it classifies before a filter of its pref", std::nullopt;
+  TableState* state = table_for(rule.chain, rule.pref);
+  if (!state) return why = "no table covers its pref", std::nullopt;
+  auto top = state->top_rank.find(rule.pref);
+  const uint32_t rank = top == state->top_rank.end() ? 0 : top->second + 1;
+  if (!state->ordinals_by_pref || rule.pref > 0xffff || rank > 0xffff)
+    return why = "its ordinal does not fit", std::nullopt;
+  const uint32_t ordinal = rule.pref << 16 | rank;
+  const auto slot = take_slot();
+  if (!slot) return why = "no free stats slot", std::nullopt;
+
+  // A device the program has no devmap slot for: the planner would give it one (new shape).
+  for (const auto& action : rule.actions)
+    if (const auto* mirred = std::get_if<ir::MirredAction>(&action.body))
+      if (!redirects_.contains(mirred->dev))
+        return why = "mirred " + mirred->dev + " needs a devmap slot", std::nullopt;
+  Diagnostics warnings;
+  const PlannedRule pr = plan_rule(rule, SIZE_MAX, *slot, options_, redirects_, false, warnings);
+  if (pr.terminal.kind == Terminal::Kind::kGotoChain ||
+      pr.terminal.kind == Terminal::Kind::kContinue)
+    return why = "goto and continue rules need code", std::nullopt;
+  const ir::Match match = evaluated_match(rule, pr);
+  ParsePlan needs;
+  note_fields(rule, match, needs);
+  if (!parse_covers(plan_.parse, needs))
+    return why = "it keys on headers the program does not parse", std::nullopt;
+  const MatchTerms terms = match_terms(match, pr);
+  if (terms.never) return why = "it can never match", std::nullopt;
+
+  const Table& table = plan_.tables[state->plan_index];
+  if ((terms.src_port && !table.src_port_range) || (terms.dst_port && !table.dst_port_range))
+    return why = "the table checks no such port range", std::nullopt;
+  TableRecord record;
+  record.ordinal = ordinal;
+  record.mask.assign(table.words, 0);
+  record.value.assign(table.words, 0);
+  for (const Term& term : terms.terms) {
+    auto pc = std::find_if(table.layout.begin(), table.layout.end(),
+                           [&](const PackedComponent& p) { return p.component == term.component; });
+    if (pc == table.layout.end())
+      return why = "the table does not pack " + term.component.name(), std::nullopt;
+    record.mask[pc->word] |= term.mask << pc->shift;
+    record.value[pc->word] |= term.value << pc->shift;
+  }
+  if (terms.src_port) record.src_port = *terms.src_port;
+  if (terms.dst_port) record.dst_port = *terms.dst_port;
+  record.kind = record_kind(pr.terminal);
+  record.arg = record.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot : 0;
+
+  // The most specific tuple the compiled probe reaches it under (floor at or below its ordinal)
+  // whose bucket for its key has room.
+  const Tuple* best = nullptr;
+  Bytes best_key;
+  int best_bits = -1;
+  for (const Tuple& tuple : table.tuples) {
+    if (tuple.floor > ordinal || !mask_within(tuple.mask, record.mask)) continue;
+    const int bits = popcount(tuple.mask);
+    if (bits <= best_bits) continue;
+    TableBucket probe;
+    probe.tuple = tuple.id;
+    for (size_t w = 0; w < record.value.size(); ++w)
+      probe.key.push_back(record.value[w] & tuple.mask[w]);
+    Bytes bucket_key = encode_table_key(plan_.table_layout, probe);
+    auto it = buckets_.find(bucket_key);
+    if (it == buckets_.end() ? bucket_count_ >= plan_.table_buckets
+                             : it->second.back() != kNoRecord)
+      continue;
+    best = &tuple;
+    best_bits = bits;
+    best_key = std::move(bucket_key);
+  }
+  if (!best) return why = "no tuple of the table has room for it", std::nullopt;
+
+  auto [bucket_it, fresh] = buckets_.try_emplace(best_key);
+  if (fresh) {
+    bucket_it->second.fill(kNoRecord);
+    ++bucket_count_;
+  }
+  Bucket& bucket = bucket_it->second;
+  auto at = std::find_if(bucket.begin(), bucket.end(), [&](uint32_t id) {
+    return id == kNoRecord || ordinals_.at(id) > ordinal;
+  });
+  std::move_backward(at, bucket.end() - 1, bucket.end());
+  *at = *slot;
+
+  slot_taken_[*slot] = true;
+  slots_[key] = *slot;
+  ordinals_[*slot] = ordinal;
+  filed_[key] = {static_cast<size_t>(state - tables_.data()), best_key, ordinal};
+  state->top_rank[rule.pref] = rank;
+  diags.append(warnings);
+  TableBucket value;
+  value.records = bucket;
+  return TableWrite{key, *slot, encode_table_record(plan_.table_layout, record, pr),
+                    std::move(best_key), encode_table_bucket(value)};
+}
+
+std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {
+  auto filed = filed_.find(key);
+  if (filed == filed_.end()) return why = "the filter is not in a table", std::nullopt;
+  const uint32_t slot = slots_.at(key);
+  TableWrite write{key, slot, std::nullopt, filed->second.bucket_key, std::nullopt};
+  Bucket& bucket = buckets_.at(write.bucket_key);
+  auto at = std::find(bucket.begin(), bucket.end(), slot);
+  std::move(at + 1, bucket.end(), at);
+  bucket.back() = kNoRecord;
+  if (bucket.front() == kNoRecord) {
+    buckets_.erase(write.bucket_key);
+    --bucket_count_;
+  } else {
+    TableBucket value;
+    value.records = bucket;
+    write.bucket = encode_table_bucket(value);
+  }
+  quarantine_.emplace_back(std::chrono::steady_clock::now(), slot);
+  ordinals_.erase(slot);
+  filed_.erase(filed);
+  slots_.erase(key);
+  return write;
+}
+
+}  // namespace tc2xdp::plan

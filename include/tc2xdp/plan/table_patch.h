@@ -1,0 +1,98 @@
+// In-place edits of a live program's hash tables: one rule filed into, or taken out of, the
+// tables without planning the whole rule set again, so a change costs microseconds at any size.
+//
+// The patcher holds a copy of what the live maps contain (buckets, record ordinals, where each
+// rule sits) and of the shape the program was compiled with (tables' layouts, tuples, floors, the
+// parse plan). It files a rule only where the compiled code already finds it: under an existing
+// tuple whose floor is at or below the rule's ordinal, in a bucket with room, with components the
+// table packs and headers the program parses. Anything else is refused with the reason, and the
+// caller plans the whole set (a data-only diff or a recompile).
+//
+// The maps it leaves are correct but not necessarily what make_plan would file from scratch, so
+// the whole-set planner must not diff against a re-planned copy of them (the runtime records that
+// the tables were edited in place).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/lookup.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+using Bytes = std::vector<uint8_t>;
+
+// The map writes that put one rule in or take it out, in the order they must be published.
+struct TableWrite {
+  RuleKey rule;
+  uint32_t slot = 0;            // the rule's stats slot (a fresh one, for an add)
+  std::optional<Bytes> record;  // adds: the record at id `slot`, written before the bucket
+  Bytes bucket_key;             // the bucket replaced whole (one atomic hash update) ...
+  std::optional<Bytes> bucket;  // ... with this value, or deleted when nullopt
+};
+
+class TablePatcher {
+ public:
+  // `plan` is the live program's plan, made with its maps' sizes and `options`.
+  TablePatcher(const Plan& plan, PlanOptions options);
+
+  // Files `rule` (already in the rule set, pref and handle resolved; `last_of_pref`: no rule of
+  // its pref classifies after it). Returns the writes, or nullopt with `why` and nothing changed.
+  // A punted rule is filed as a pass, as the planner does; its warning goes to `diags`.
+  std::optional<TableWrite> add(const ir::Rule& rule, bool last_of_pref, std::string& why,
+                                Diagnostics& diags);
+
+  // Takes the rule out of its bucket. Its record stays (no bucket names it); its slot is reused
+  // only after kSlotQuarantine, when no packet that read the old bucket can still be running.
+  std::optional<TableWrite> remove(const RuleKey& key, std::string& why);
+
+  // Whether the rule has a record in a bucket (so remove can take it out).
+  bool is_filed(const RuleKey& key) const { return filed_.contains(key); }
+
+  // Every rule's stats slot, as the live program counts them.
+  const std::map<RuleKey, uint32_t>& slots() const { return slots_; }
+
+  static constexpr std::chrono::milliseconds kSlotQuarantine{50};
+
+ private:
+  struct TableState {
+    size_t plan_index = 0;
+    uint32_t chain = 0;
+    uint32_t first_pref = 0, last_pref = 0;
+    uint32_t next_unit_pref = UINT32_MAX;   // the first pref after the table in its chain
+    bool ordinals_by_pref = true;           // pref << 16 | rank (not positions)
+    std::map<uint32_t, uint32_t> top_rank;  // pref -> highest rank filed
+  };
+  struct Filed {
+    size_t table = 0;
+    Bytes bucket_key;
+    uint32_t ordinal = 0;
+  };
+  using Bucket = std::array<uint32_t, kBucketCandidates>;
+
+  std::optional<uint32_t> take_slot();
+  TableState* table_for(uint32_t chain, uint32_t pref);
+
+  Plan plan_;  // the live shape; its tables' record and bucket lists are not kept up to date
+  PlanOptions options_;
+  std::map<std::string, uint32_t> redirects_;  // mirred device -> devmap slot
+  std::vector<TableState> tables_;
+  std::map<Bytes, Bucket> buckets_;        // encoded key -> record ids, as in the map
+  std::map<uint32_t, uint32_t> ordinals_;  // record id -> ordinal
+  std::map<RuleKey, Filed> filed_;         // rules with a record in a bucket
+  std::map<RuleKey, uint32_t> slots_;
+  std::vector<bool> slot_taken_;  // by slot; sized min(stats, records) capacity
+  std::vector<std::pair<std::chrono::steady_clock::time_point, uint32_t>> quarantine_;
+  uint32_t next_free_ = 0;
+  size_t bucket_count_ = 0;
+};
+
+}  // namespace tc2xdp::plan
