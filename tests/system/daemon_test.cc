@@ -249,6 +249,13 @@ TEST_F(DaemonTest, OutputAndExitStatusAreTheInProcessCliOnes) {
       {"-batch -", "filter add dev dmb0 ingress pref 7 protocol ip flower action drop\nbogus\n",
        "/", "<stdin>:2:", 1},
       {"-batch -", "filter del dev dmb0 ingress pref 99\n", "/", "nothing changed", 1},
+      // The first add would go in place; the duplicate after it rejects both.
+      {"-batch -",
+       "filter add dev dmb0 ingress pref 400 protocol ip flower ip_proto udp dst_port 4000 action "
+       "drop\n"
+       "filter add dev dmb0 ingress pref 100 protocol ip flower ip_proto udp dst_port 1000 action "
+       "drop\n",
+       "/", "nothing changed", 1},
       {"apply dmb0 bad.tc", "", dir_, "bad.tc:3:", 1},
       {"filter add dev dmb0 ingress pref 100 protocol ip flower ip_proto udp dst_port 1000 action "
        "drop",

@@ -1,5 +1,6 @@
 // tc2xdp -batch FILE ("-" for stdin): tc commands, one per line, applied per device as one
 // transaction each — every device's changes compile and swap in once, or not at all.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -25,7 +26,12 @@ int run_batch(const Args& args) {
     std::cerr << diags.to_string();
     return 1;
   }
-  // Every device's new rule set is computed before any device is touched.
+  // One device, the common case: the daemon lets the Datapath it holds check the commands.
+  if (!commands.empty() && std::all_of(commands.begin(), commands.end(), [&](const ir::Command& c) {
+        return c.rule.dev == commands[0].rule.dev;
+      }))
+    return change_device(commands[0].rule.dev, commands, diags, "tc2xdp: nothing changed\n");
+  // Several: every device's new rule set is computed before any device is touched.
   struct Change {
     ir::RuleSet rules;
     runtime::RuleDelta delta;

@@ -33,20 +33,34 @@ Result<const runtime::Datapath*> DatapathStore::open(const std::string& dev) {
 
 Result<runtime::ApplyReport> DatapathStore::change(const std::string& dev,
                                                    const runtime::RuleDelta& delta,
-                                                   const ir::RuleSet& rules,
+                                                   const ir::RuleSet* rules,
                                                    const runtime::ApplyOptions& options,
                                                    Diagnostics& diags) {
   auto it = open_.find(dev);
   if (!resident_ || it == open_.end()) {
     // A first attachment, or a CLI process: the transactional whole-set path.
-    auto report = runtime::Datapath::apply(dev, rules, options, diags);
+    if (!rules) return Error{"change " + dev, EINVAL, "internal: the rules were not checked"};
+    auto report = runtime::Datapath::apply(dev, *rules, options, diags);
     if (it != open_.end()) open_.erase(it);
     record(dev, report);
     return report;
   }
-  auto report = it->second.apply(delta, diags, options);
-  // After a failure the cached object may be half-refreshed; the next open() rereads the state.
-  if (!report) open_.erase(it);
+  Diagnostics applied;
+  auto report = it->second.apply(delta, applied, options);
+  if (!report) {
+    // Was it the commands? Only a failure pays for checking them on a copy; its errors are the
+    // ones a CLI process (which checks first) prints.
+    ir::RuleSet check = it->second.rules();
+    Diagnostics why;
+    const bool rejected = !rules && !check.apply_all(delta, why);
+    // The cached object may be half-refreshed after a failure; open() rereads the state.
+    open_.erase(it);
+    if (rejected) {
+      diags.append(why);
+      return Error{kRejectedCommands, EINVAL, why.to_string()};
+    }
+  }
+  diags.append(applied);
   record(dev, report, true);
   return report;
 }

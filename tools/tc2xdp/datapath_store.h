@@ -13,6 +13,8 @@
 
 namespace tc2xdp::cli {
 
+inline constexpr const char* kRejectedCommands = "rejected commands";
+
 class DatapathStore {
  public:
   // `resident`: keep interfaces open across calls, rechecking each against its on-disk
@@ -23,14 +25,19 @@ class DatapathStore {
   // valid until the next call for `dev`.
   Result<const runtime::Datapath*> open(const std::string& dev);
 
-  // Makes `dev`'s rules `rules`, which are open(dev)'s rules with `delta` applied.
+  // Makes `dev`'s rules `rules`, which are open(dev)'s rules with `delta` applied. A resident
+  // store holding `dev` takes `rules` == nullptr: the delta is checked as it is applied, and if
+  // tc would reject it the Error's operation is kRejectedCommands, with exactly the errors
+  // RuleSet::apply gives in `diags`.
   Result<runtime::ApplyReport> change(const std::string& dev, const runtime::RuleDelta& delta,
-                                      const ir::RuleSet& rules,
+                                      const ir::RuleSet* rules,
                                       const runtime::ApplyOptions& options, Diagnostics& diags);
 
   // Makes `dev`'s rules exactly `rules`.
   Result<runtime::ApplyReport> replace(const std::string& dev, const ir::RuleSet& rules,
                                        const runtime::ApplyOptions& options, Diagnostics& diags);
+
+  bool resident() const { return resident_; }
 
   // One line per successful change since the last call ("dev: data-only, 3 map writes"), for
   // the daemon's log.
