@@ -242,8 +242,14 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   if (!tables_edited_ && !options.compiler && !options.recompile &&
       next.size() * 2 <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
-    plan::Plan plan = plan::make_plan(next, plan_options, diags);
-    if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
+    // The plan's warnings are reported once: here if the change stays data-only, else by the
+    // transactional path below, which plans again.
+    Diagnostics plan_diags;
+    plan::Plan plan = plan::make_plan(next, plan_options, plan_diags);
+    if (plan_diags.has_errors()) {
+      diags.append(plan_diags);
+      return Error{"plan", EINVAL, plan_diags.to_string()};
+    }
     if (plan.shape_fingerprint == plan_.shape_fingerprint) {
       if (auto s = reset_new_slots(live.stats.get(), plan, live.plan_options.previous_stats_slots);
           !s)
@@ -253,10 +259,12 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
       auto written = write_table_changes(plan_, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
+        diags.append(plan_diags);
         report.data_only = true;
         report.mode = mode_;
         report.not_in_place = not_in_place;
         if (auto s = write_state(paths_, ifname_, next, plan, mode_); !s) return s.error();
+        state_stamp_ = read_state_stamp(paths_, ifname_);
         // The next change plans against this one's slots: a slot freed now (its bucket is gone)
         // may be reused then, never within the same change.
         live.plan_options.previous_stats_slots.clear();
@@ -315,11 +323,18 @@ Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& 
   dp.mode_ = (*saved)->mode;
   dp.tables_edited_ = (*saved)->tables_edited;
   dp.rules_ = std::move((*saved)->rules);
+  dp.state_stamp_ = std::move((*saved)->stamp);
   Diagnostics ignored;  // the warnings were shown when the rules were applied
   dp.plan_ = plan::make_plan(dp.rules_, {host_device, (*saved)->slots, 0}, ignored);
   auto link = XdpLink::open_pinned(pin_dir(paths, ifname) + "/link");
   if (link) dp.program_id_ = link->program_id().value_or(0);
   return dp;
+}
+
+bool Datapath::is_current() const {
+  if (state_stamp_.empty() || read_state_stamp(paths_, ifname_) != state_stamp_) return false;
+  auto link = XdpLink::open_pinned(pin_dir(paths_, ifname_) + "/link");
+  return link && link->program_id().value_or(0) == program_id_;
 }
 
 std::vector<std::string> Datapath::managed(const DatapathPaths& paths) {

@@ -176,6 +176,7 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
     return std::optional<ApplyReport>(std::move(*swapped));
   }
   if (auto s = append_journal(paths_, ifname_, journal); !s) return s.error();
+  state_stamp_ = read_state_stamp(paths_, ifname_);
   return std::optional<ApplyReport>(std::move(report));
 }
 

@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -43,6 +46,19 @@ std::optional<std::string> read_file(const std::string& path) {
   return content.str();
 }
 
+// 64 random bits in hex: unique across processes and across detach and re-attach.
+std::string new_generation() {
+  uint64_t bits = 0;
+  if (getrandom(&bits, sizeof bits, 0) != sizeof bits) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    bits = (uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec) ^ (uint64_t(getpid()) << 48);
+  }
+  char text[17];
+  snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
+
 }  // namespace
 
 std::string pin_dir(const DatapathPaths& paths, const std::string& ifname) {
@@ -56,9 +72,13 @@ std::string state_dir(const DatapathPaths& paths, const std::string& ifname) {
 Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
                                              const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
+  // The stamp before the rules: a write racing this read leaves an old stamp with new rules
+  // (reread later, harmless), never a new stamp with old rules (stale for good).
+  std::string stamp = read_state_stamp(paths, ifname);
   auto mode_text = read_file(dir + "/mode");
   if (!mode_text) return std::optional<SavedState>{};
   SavedState state;
+  state.stamp = std::move(stamp);
   if (mode_text->starts_with("generic"))
     state.mode = XdpMode::kGeneric;
   else if (mode_text->starts_with("hw"))
@@ -100,6 +120,17 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   return std::optional<SavedState>(std::move(state));
 }
 
+std::string read_state_stamp(const DatapathPaths& paths, const std::string& ifname) {
+  const std::string dir = state_dir(paths, ifname);
+  auto generation = read_file(dir + "/generation");
+  if (!generation || generation->empty()) return {};
+  while (!generation->empty() && generation->back() == '\n') generation->pop_back();
+  struct stat journal {};
+  if (stat((dir + "/journal").c_str(), &journal) != 0) return *generation;
+  return *generation + " journal " + std::to_string(journal.st_ino) + ":" +
+         std::to_string(journal.st_size);
+}
+
 Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
                    const plan::Plan& plan, XdpMode mode) {
   const std::string dir = state_dir(paths, ifname);
@@ -108,11 +139,14 @@ Status write_state(const DatapathPaths& paths, const std::string& ifname, const 
   for (const auto& r : plan.rules)
     slots += std::to_string(r.chain) + ' ' + std::to_string(r.pref) + ' ' +
              std::to_string(r.handle) + ' ' + std::to_string(r.stats_slot) + '\n';
-  // rules first, mode last: mode's presence says the state is whole.
+  // rules first, mode next: mode's presence says the state is whole. The generation goes last,
+  // so whoever sees the new one reads the new rules.
+  const std::string generation = new_generation();
   for (const auto& [name, content] :
        {std::pair<std::string, std::string>{"rules.tc", frontend::tc::print_rule_set(rules)},
         {"slots", slots},
-        {"mode", std::string(xdp_mode_name(mode)) + "\n"}}) {
+        {"mode", std::string(xdp_mode_name(mode)) + "\n"},
+        {"generation", generation + "\n"}}) {
     if (auto written = write_file(dir + "/" + name, content); !written) return written;
   }
   // The full state now says everything the journal did.
@@ -140,7 +174,7 @@ Status append_journal(const DatapathPaths& paths, const std::string& ifname,
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"mode", "rules.tc", "slots", "journal"})
+  for (const char* name : {"generation", "mode", "rules.tc", "slots", "journal"})
     unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};

@@ -20,6 +20,8 @@ struct SavedState {
   // Changes were filed into the live tables in place since the last full write: the maps hold
   // what the program needs, but not what make_plan would file, so no whole-set diff against them.
   bool tables_edited = false;
+  // read_state_stamp() as of (just before) this read.
+  std::string stamp;
 };
 
 std::string pin_dir(const DatapathPaths& paths, const std::string& ifname);
@@ -28,7 +30,14 @@ std::string state_dir(const DatapathPaths& paths, const std::string& ifname);
 // nullopt if the interface has no saved state; an Error if it has but cannot be read.
 Result<std::optional<SavedState>> read_state(const DatapathPaths& paths, const std::string& ifname);
 
-// Writes the state (each file replaced atomically by rename).
+// What changes with every write of the state: a fresh random generation token per full write
+// (write_state) and the journal's inode and size (append_journal). A process holding the state in
+// memory (the daemon) compares stamps to learn whether another one changed the interface since;
+// mtimes are too coarse on tmpfs. Empty if there is no generation token (state written by a
+// version without one: never trust a copy of it).
+std::string read_state_stamp(const DatapathPaths& paths, const std::string& ifname);
+
+// Writes the state (each file replaced atomically by rename) under a new generation token.
 Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
                    const plan::Plan& plan, XdpMode mode);
 

@@ -1,10 +1,12 @@
 // tc2xdp -batch FILE ("-" for stdin): tc commands, one per line, applied per device as one
 // transaction each — every device's changes compile and swap in once, or not at all.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
 #include "commands.h"
 #include "datapath_cli.h"
+#include "datapath_store.h"
 #include "rules_input.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
@@ -24,24 +26,37 @@ int run_batch(const Args& args) {
     std::cerr << diags.to_string();
     return 1;
   }
-  // Every device's new rule set is computed before any device is touched.
-  std::map<std::string, std::pair<ir::RuleSet, runtime::ApplyOptions>> devices;
+  // One device, the common case: the daemon lets the Datapath it holds check the commands.
+  if (!commands.empty() && std::all_of(commands.begin(), commands.end(), [&](const ir::Command& c) {
+        return c.rule.dev == commands[0].rule.dev;
+      }))
+    return change_device(commands[0].rule.dev, commands, diags, "tc2xdp: nothing changed\n");
+  // Several: every device's new rule set is computed before any device is touched.
+  struct Change {
+    ir::RuleSet rules;
+    runtime::RuleDelta delta;
+    runtime::ApplyOptions options;
+  };
+  std::map<std::string, Change> devices;
   for (const auto& command : commands) {
     const std::string& dev = command.rule.dev;
     auto [it, fresh] = devices.try_emplace(dev);
+    Change& change = it->second;
     if (fresh) {
-      if (auto current = runtime::Datapath::open(dev)) {
-        it->second.first = current->rules();
-        it->second.second.mode = current->mode();
+      if (auto current = datapath_store().open(dev)) {
+        change.rules = (*current)->rules();
+        change.options.mode = (*current)->mode();
       }
     }
-    if (!it->second.first.apply(command, diags)) {
+    if (!change.rules.apply(command, diags)) {
       std::cerr << diags.to_string() << "tc2xdp: nothing changed\n";
       return 1;
     }
+    change.delta.push_back(command);
   }
   int status = 0;
-  for (const auto& [dev, change] : devices) status |= apply_rules(dev, change.first, change.second);
+  for (const auto& [dev, change] : devices)
+    status |= change_rules(dev, change.delta, change.rules, change.options);
   return status;
 }
 

@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "datapath_cli.h"
 #include "tc2xdp/frontend/tc.h"
-#include "tc2xdp/runtime/datapath.h"
 
 namespace tc2xdp::cli {
 
@@ -24,17 +23,7 @@ int run_filter(const Args& args) {
     std::cerr << "tc2xdp: the filter command needs 'dev DEV'\n";
     return 2;
   }
-  ir::RuleSet rules;
-  runtime::ApplyOptions options;
-  if (auto current = runtime::Datapath::open(dev)) {
-    rules = current->rules();
-    options.mode = current->mode();
-  }
-  if (!rules.apply(commands[0], diags)) {
-    std::cerr << diags.to_string();
-    return 1;
-  }
-  return apply_rules(dev, rules, options);
+  return change_device(dev, {commands[0]}, diags, "");
 }
 
 }  // namespace tc2xdp::cli

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "datapath_store.h"
 #include "json_writer.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
@@ -103,11 +104,12 @@ int run_show(const Args& args) {
     std::cerr << "usage: tc2xdp show DEV [-s] [-j]\n";
     return 2;
   }
-  auto dp = runtime::Datapath::open(dev);
-  if (!dp) {
-    std::cerr << "tc2xdp: " << dp.error().to_string() << "\n";
+  auto opened = datapath_store().open(dev);
+  if (!opened) {
+    std::cerr << "tc2xdp: " << opened.error().to_string() << "\n";
     return 1;
   }
+  const runtime::Datapath* dp = *opened;
   std::optional<std::vector<plan::RuleCounters>> stats;
   if (with_stats) {
     auto read = dp->counters();
@@ -126,11 +128,12 @@ int run_status(const Args& args) {
   const auto names = runtime::Datapath::managed();
   if (names.empty()) std::cout << "no interfaces under tc2xdp\n";
   for (const auto& name : names) {
-    auto dp = runtime::Datapath::open(name);
-    if (!dp) {
-      std::cout << name << ": " << dp.error().to_string() << "\n";
+    auto opened = datapath_store().open(name);
+    if (!opened) {
+      std::cout << name << ": " << opened.error().to_string() << "\n";
       continue;
     }
+    const runtime::Datapath* dp = *opened;
     std::cout << name << ": " << dp->rules().size() << " filters (" << dp->plan().punted_count()
               << " punted), xdp " << runtime::xdp_mode_name(dp->mode()) << ", prog id "
               << dp->program_id() << "\n";

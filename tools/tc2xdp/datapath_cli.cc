@@ -2,9 +2,46 @@
 
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 
+#include "datapath_store.h"
+
 namespace tc2xdp::cli {
+
+namespace {
+
+using Applier = std::function<Result<runtime::ApplyReport>(Diagnostics&)>;
+
+bool check_root() {
+  if (geteuid() == 0) return true;
+  std::cerr << "tc2xdp: attaching XDP programs needs root (CAP_BPF and CAP_NET_ADMIN)\n";
+  return false;
+}
+
+int report(const std::string& dev, const Result<runtime::ApplyReport>& result,
+           const Diagnostics& diags) {
+  std::cerr << diags.to_string();
+  if (!result) {
+    std::cerr << "tc2xdp: " << result.error().to_string() << "\n"
+              << "tc2xdp: nothing changed on " << dev << "\n";
+    return 1;
+  }
+  const runtime::ApplyReport& r = result.value();
+  for (const auto& note : r.notes) std::cerr << "tc2xdp: note: " << note << "\n";
+  if (!r.attached_now && !r.counters_kept)
+    std::cerr << "tc2xdp: note: the counters map grew; counters restart from zero\n";
+  return 0;
+}
+
+int run_and_report(const std::string& dev, const Applier& apply) {
+  if (!check_root()) return 1;
+  Diagnostics diags;
+  auto result = apply(diags);
+  return report(dev, result, diags);
+}
+
+}  // namespace
 
 bool parse_mode(const std::string& word, runtime::ApplyOptions& options) {
   options.allow_generic_fallback = false;
@@ -21,22 +58,43 @@ bool parse_mode(const std::string& word, runtime::ApplyOptions& options) {
 
 int apply_rules(const std::string& dev, const ir::RuleSet& rules,
                 const runtime::ApplyOptions& options) {
-  if (geteuid() != 0) {
-    std::cerr << "tc2xdp: attaching XDP programs needs root (CAP_BPF and CAP_NET_ADMIN)\n";
+  return run_and_report(dev, [&](Diagnostics& diags) {
+    return datapath_store().replace(dev, rules, options, diags);
+  });
+}
+
+int change_rules(const std::string& dev, const runtime::RuleDelta& delta, const ir::RuleSet& rules,
+                 const runtime::ApplyOptions& options) {
+  return run_and_report(dev, [&](Diagnostics& diags) {
+    return datapath_store().change(dev, delta, &rules, options, diags);
+  });
+}
+
+int change_device(const std::string& dev, const runtime::RuleDelta& delta, Diagnostics& diags,
+                  const std::string& rejected_note) {
+  DatapathStore& store = datapath_store();
+  runtime::ApplyOptions options;
+  auto current = store.open(dev);
+  if (current) options.mode = (*current)->mode();
+  if (!current || !store.resident()) {
+    ir::RuleSet rules = current ? (*current)->rules() : ir::RuleSet{};
+    for (const auto& command : delta) {
+      if (!rules.apply(command, diags)) {
+        std::cerr << diags.to_string() << rejected_note;
+        return 1;
+      }
+    }
+    return change_rules(dev, delta, rules, options);
+  }
+  if (!check_root()) return 1;
+  Diagnostics apply_diags;
+  auto result = store.change(dev, delta, nullptr, options, apply_diags);
+  if (!result && result.error().operation == kRejectedCommands) {
+    diags.append(apply_diags);
+    std::cerr << diags.to_string() << rejected_note;
     return 1;
   }
-  Diagnostics diags;
-  auto report = runtime::Datapath::apply(dev, rules, options, diags);
-  std::cerr << diags.to_string();
-  if (!report) {
-    std::cerr << "tc2xdp: " << report.error().to_string() << "\n"
-              << "tc2xdp: nothing changed on " << dev << "\n";
-    return 1;
-  }
-  for (const auto& note : report->notes) std::cerr << "tc2xdp: note: " << note << "\n";
-  if (!report->attached_now && !report->counters_kept)
-    std::cerr << "tc2xdp: note: the counters map grew; counters restart from zero\n";
-  return 0;
+  return report(dev, result, apply_diags);
 }
 
 }  // namespace tc2xdp::cli

@@ -1,4 +1,5 @@
-// tc2xdp: compile TC flower rules into one XDP program.
+// tc2xdp-core: compile TC flower rules into one XDP program. Run by build/tc2xdp (client/main.cc),
+// which first offers the datapath commands to a running daemon.
 #include <fcntl.h>
 #include <sched.h>
 #include <unistd.h>
@@ -13,7 +14,7 @@
 
 namespace {
 
-using Handler = int (*)(const tc2xdp::cli::Args&);
+using tc2xdp::cli::Handler;
 
 struct Command {
   Handler handler;
@@ -40,6 +41,13 @@ const std::map<std::string, Command>& command_table() {
       {"apply",
        {tc2xdp::cli::run_apply,
         "apply DEV FILE       make DEV's rules exactly FILE (atomic swap, counters kept)"}},
+      {"daemon",
+       {tc2xdp::cli::run_daemon,
+        "daemon [--socket PATH]\n"
+        "                       serve filter, apply, -batch, show and status from one process\n"
+        "                       (default socket /run/tc2xdp/daemon.sock; clients use it when it\n"
+        "                       is up, TC2XDP_SOCKET=PATH picks another, TC2XDP_NO_DAEMON=1 "
+        "none)"}},
       {"detach", {tc2xdp::cli::run_detach, "detach DEV           remove tc2xdp from DEV"}},
       {"filter",
        {tc2xdp::cli::run_filter,

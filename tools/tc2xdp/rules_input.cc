@@ -11,7 +11,26 @@
 
 namespace tc2xdp::cli {
 
+namespace {
+
+const InputTexts* scoped_inputs = nullptr;
+
+}  // namespace
+
+ScopedInputs::ScopedInputs(const InputTexts& inputs) : previous_(scoped_inputs) {
+  scoped_inputs = &inputs;
+}
+
+ScopedInputs::~ScopedInputs() {
+  scoped_inputs = previous_;
+}
+
 std::optional<std::string> read_input(const std::string& path) {
+  if (scoped_inputs) {
+    if (auto it = scoped_inputs->find(path); it != scoped_inputs->end()) return it->second;
+    std::cerr << path << ": error: cannot open: the client did not send it to the daemon\n";
+    return std::nullopt;
+  }
   if (path == "-") {
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }

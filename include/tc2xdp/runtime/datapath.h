@@ -84,6 +84,9 @@ class Datapath {
   const plan::Plan& plan() const;
   XdpMode mode() const { return mode_; }
   uint32_t program_id() const { return program_id_; }
+  // Whether the interface is still as this object knows it: the same state on disk (generation
+  // token, journal) and the same program attached. False once another process changed it.
+  bool is_current() const;
 
   // The counters map slot of a rule, without planning again after changes made in place.
   std::optional<uint32_t> stats_slot(uint32_t chain, uint32_t pref, uint32_t handle) const;
@@ -103,6 +106,9 @@ class Datapath {
   // The live tables hold rules filed in place (by this or another process): only a recompile
   // brings them back to what make_plan files.
   bool tables_edited_ = false;
+  // The on-disk state as this object last read or wrote it (generation token and journal), for
+  // is_current().
+  std::string state_stamp_;
   // The live program's maps and the plan as it was built (with the maps' sizes), for data-only
   // changes; opened on first use.
   struct Live;
