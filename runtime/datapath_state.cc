@@ -114,8 +114,14 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
         state.slots[key] = static_cast<uint32_t>(std::stoul(value));
     }
     const auto replay = frontend::tc::parse_batch(commands, dir + "/journal", diags);
-    if (diags.has_errors() || !state.rules.apply_all(replay, diags))
-      return Error{"read state of " + ifname, EINVAL, diags.to_string()};
+    if (diags.has_errors()) return Error{"read state of " + ifname, EINVAL, diags.to_string()};
+    // One by one, skipping what is already so: a full write folds the journal into rules.tc
+    // before it removes the journal, and a reader in between must not fail on the overlap
+    // (entries name rules by pref and handle, so a repeated add or delete is a no-op).
+    for (const auto& command : replay) {
+      Diagnostics already;
+      (void)state.rules.apply(command, already);
+    }
   }
   return std::optional<SavedState>(std::move(state));
 }
