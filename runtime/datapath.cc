@@ -101,7 +101,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       old_stats = UniqueFd(fd);
       auto entries = map_max_entries(fd);
       old_capacity = entries.value_or(0);
-      if (entries && *entries >= capacity) capacity = *entries;
+      // The live counters map is kept (and its counters) while the rules fit in it.
+      if (old_capacity >= rules.size()) capacity = old_capacity;
       previous_slots = (*saved)->slots;
     }
   }
@@ -115,7 +116,16 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   plan::PlanOptions plan_options{host_device, previous_slots, capacity};
   if (live_tuples.get() >= 0)
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
-  plan::Plan plan = plan::make_plan(rules, plan_options, diags);
+  Diagnostics plan_diags;
+  plan::Plan plan = plan::make_plan(rules, plan_options, plan_diags);
+  if (old_capacity != 0 && plan.stats_slots > old_capacity) {
+    // The slots outgrew the live map (freed slots are not reused in the same change): a new
+    // one, with headroom; counters restart.
+    plan_options.min_stats_slots = std::max(stats_capacity_for(rules.size()), plan.stats_slots);
+    plan_diags = Diagnostics{};
+    plan = plan::make_plan(rules, plan_options, plan_diags);
+  }
+  diags.append(plan_diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
 
   if (*saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
@@ -188,7 +198,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
-        std::pair{codegen::kSpareMap, "/spares"}}) {
+        std::pair{codegen::kSpareMap, "/spares"}, std::pair{codegen::kRedirectMap, "/redirects"}}) {
     unlink((pins + pin).c_str());
     auto fd = object->map_fd(map);
     if (fd && bpf_obj_pin(*fd, (pins + pin).c_str()) != 0)
@@ -212,6 +222,7 @@ Status Datapath::open_live() {
   live->tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
   live->records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
   live->spares = UniqueFd(bpf_obj_get((pins + "/spares").c_str()));
+  live->redirects = UniqueFd(bpf_obj_get((pins + "/redirects").c_str()));
   live->stats_capacity = map_max_entries(live->stats.get()).value_or(0);
   if (live->tuples.get() >= 0)
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
@@ -366,6 +377,7 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   unlink((pins + "/tuples").c_str());
   unlink((pins + "/records").c_str());
   unlink((pins + "/spares").c_str());
+  unlink((pins + "/redirects").c_str());
   rmdir(pins.c_str());
   return remove_state(paths, ifname);
 }

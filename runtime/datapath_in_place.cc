@@ -2,10 +2,10 @@
 // rules the compiled probe already reaches (plan/table_patch.h). No planning of the whole set, no
 // copy of the rule set, no rewrite of the state files (a journal entry instead).
 //
-// Publish order, so no packet sees a change half done: spare tuples activated or their floors
-// lowered, per-CPU counters of the new slots zeroed, then the records (no bucket names them yet),
-// then each bucket replaced whole (a hash update is atomic to readers). A delete replaces or
-// deletes its one bucket; the record stays unnamed.
+// Publish order, so no packet sees a change half done: new redirect targets, spare tuples activated
+// or their floors lowered, per-CPU counters of the new slots zeroed, then the records (no bucket
+// names them yet), then each bucket replaced whole (a hash update is atomic to readers). A delete
+// replaces or deletes its one bucket; the record stays unnamed.
 #include <bpf/bpf.h>
 
 #include <algorithm>
@@ -59,10 +59,16 @@ Status write_bucket(int fd, const plan::TableWrite& w) {
 }
 
 Status publish(const std::vector<plan::TableWrite>& writes, int stats_fd, int records_fd,
-               int tuples_fd, int spares_fd, uint32_t& count) {
+               int tuples_fd, int spares_fd, int devmap_fd, uint32_t& count) {
   auto cpus = possible_cpus();
   if (!cpus) return cpus.error();
   const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
+  for (const auto& w : writes) {
+    if (!w.devmap) continue;
+    const auto [slot, ifindex] = *w.devmap;
+    if (auto s = update_elem(devmap_fd, bytes_of(slot), bytes_of(ifindex)); !s) return s;
+    ++count;
+  }
   for (const auto& w : writes) {
     for (const auto& [entry, bytes] : w.spares) {
       if (auto s = update_elem(spares_fd, bytes_of(entry), bytes); !s) return s;
@@ -92,7 +98,8 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   const bool adds = !delta.empty() && all_adds(delta);
   if (!adds && !one_delete(delta))
     return why = "only adds and single deletes go in place", std::optional<ApplyReport>{};
-  if (live.tuples.get() < 0 || live.records.get() < 0 || live.spares.get() < 0)
+  if (live.tuples.get() < 0 || live.records.get() < 0 || live.spares.get() < 0 ||
+      live.redirects.get() < 0)
     return why = "the program has no tables", std::optional<ApplyReport>{};
   if (!live.patcher) {
     // A plan made from rules filed in place elsewhere is not what the maps hold.
@@ -159,7 +166,7 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   report.data_only = true;
   report.mode = mode_;
   if (auto s = publish(writes, live.stats.get(), live.records.get(), live.tuples.get(),
-                       live.spares.get(), report.map_writes);
+                       live.spares.get(), live.redirects.get(), report.map_writes);
       !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;

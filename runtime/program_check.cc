@@ -50,6 +50,7 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
   loaded.last_fd_ = *last;
   loaded.stats_fd_ = *stats;
   if (auto s = write_tables(plan, loaded.object_); !s) return s.error();
+  loaded.resolve_ = resolve;
   for (const auto& target : plan.redirects) {
     auto ifindex = resolve ? resolve(target.dev) : std::nullopt;
     loaded.redirect_ifindex_.push_back(ifindex);
@@ -59,6 +60,13 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
     if (auto s = update_elem(*map, bytes_of(target.slot), bytes_of(*ifindex)); !s) return s.error();
   }
   return loaded;
+}
+
+void LoadedProgram::follow(const plan::Plan& plan) {
+  plan_ = &plan;
+  redirect_ifindex_.clear();
+  for (const auto& target : plan.redirects)
+    redirect_ifindex_.push_back(resolve_ ? resolve_(target.dev) : std::nullopt);
 }
 
 Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,

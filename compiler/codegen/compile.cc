@@ -58,9 +58,8 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
   ProgramMaps maps;
   maps.stats = &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters,
                                     std::max<uint32_t>(1, plan.stats_slots)});
-  maps.redirect =
-      &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(), BtfType::u32(),
-                           std::max<uint32_t>(1, static_cast<uint32_t>(plan.redirects.size()))});
+  maps.redirect = &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(),
+                                       BtfType::u32(), std::max<uint32_t>(1, plan.redirect_slots)});
   maps.last = &module.declare_map(
       {kLastMatchMap, MapKind::kPercpuArray, BtfType::u32(), BtfType::u32(), 1});
 

@@ -52,6 +52,7 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
      << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
      << plan.max_chain_hops;
+  fp << " devmap " << plan.redirect_slots;
   for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;
@@ -127,6 +128,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   for (const auto& [dev, slot] : redirect_slots) plan.redirects.push_back({slot, dev});
   std::sort(plan.redirects.begin(), plan.redirects.end(),
             [](const RedirectTarget& a, const RedirectTarget& b) { return a.slot < b.slot; });
+  plan.redirect_slots = static_cast<uint32_t>(plan.redirects.size()) + kRedirectHeadroom;
   break_goto_cycles(plan, rules, diags);
   for (size_t i = 0; i < plan.rules.size(); ++i)
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);

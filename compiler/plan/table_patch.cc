@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <variant>
 
 #include "lookup_tables.h"
 #include "rule_planning.h"
@@ -104,13 +103,22 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   const auto slot = take_slot();
   if (!slot) return why = "no free stats slot", std::nullopt;
 
-  // A device the program has no devmap slot for: the planner would give it one (new shape).
-  for (const auto& action : rule.actions)
-    if (const auto* mirred = std::get_if<ir::MirredAction>(&action.body))
-      if (!redirects_.contains(mirred->dev))
-        return why = "mirred " + mirred->dev + " needs a devmap slot", std::nullopt;
+  // A redirect to a device the program has no slot for takes one of the devmap's spare slots.
   Diagnostics warnings;
-  const PlannedRule pr = plan_rule(rule, SIZE_MAX, *slot, options_, redirects_, false, warnings);
+  std::map<std::string, uint32_t> redirects = redirects_;
+  const PlannedRule pr = plan_rule(rule, SIZE_MAX, *slot, options_, redirects, true, warnings);
+  std::optional<std::pair<uint32_t, uint32_t>> devmap;
+  if (redirects.size() > redirects_.size()) {
+    const auto added = std::find_if(redirects.begin(), redirects.end(),
+                                    [&](const auto& r) { return !redirects_.contains(r.first); });
+    if (added->second >= plan_.redirect_slots)
+      return why = "the devmap has no slot left", std::nullopt;
+    const auto ifindex =
+        options_.resolve_device ? options_.resolve_device(added->first) : std::nullopt;
+    if (!ifindex)
+      return why = "mirred target " + added->first + " does not exist here", std::nullopt;
+    devmap.emplace(added->second, *ifindex);
+  }
   if (pr.terminal.kind == Terminal::Kind::kGotoChain ||
       pr.terminal.kind == Terminal::Kind::kContinue)
     return why = "goto and continue rules need code", std::nullopt;
@@ -219,6 +227,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   *at = *slot;
 
   slot_taken_[*slot] = true;
+  redirects_ = std::move(redirects);
   slots_[key] = *slot;
   ordinals_[*slot] = ordinal;
   filed_[key] = {static_cast<size_t>(state - tables_.data()), best_key, ordinal};
@@ -226,12 +235,14 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   diags.append(warnings);
   TableBucket value;
   value.records = bucket;
-  return TableWrite{key,
-                    std::move(spare_writes),
-                    *slot,
-                    encode_table_record(plan_.table_layout, record, pr),
-                    std::move(best_key),
-                    encode_table_bucket(value)};
+  TableWrite write{key,
+                   std::move(spare_writes),
+                   *slot,
+                   encode_table_record(plan_.table_layout, record, pr),
+                   std::move(best_key),
+                   encode_table_bucket(value)};
+  write.devmap = devmap;
+  return write;
 }
 
 std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {

@@ -14,6 +14,8 @@
 #include "raw_sender.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/trivial_program.h"
+#include "tc2xdp/runtime/xdp_link.h"
 
 namespace tc2xdp::runtime {
 namespace {
@@ -313,6 +315,45 @@ TEST_F(DatapathTest, ChangesFiledInPlaceAreSeenByOtherProcessesAndHandedOverByAR
   auto data_only = Datapath::apply("dpb0", next, {}, diags);
   ASSERT_TRUE(data_only.ok()) << data_only.error().to_string();
   EXPECT_TRUE(data_only->data_only);
+}
+
+// A redirect to a device the program has never sent to: a spare devmap slot, filed in place.
+TEST_F(DatapathTest, ARedirectToANewDeviceIsFiledInPlace) {
+  topo_.add_veth("dpa1", "dpb1");  // dpb1 (b) is the new target; dpa1 (a) its receiving peer
+  ASSERT_TRUE(apply("dpb0", rules_from(table_rules(300))).ok());
+  std::optional<XdpLink> peer_pass;  // a veth peer receives redirected frames only under XDP
+  {
+    NetnsScope in_a(topo_.a());
+    auto pass = load_trivial_xdp(2);
+    ASSERT_TRUE(pass.ok());
+    auto link = XdpLink::attach(if_nametoindex("dpa1"), pass->get(), XdpMode::kNative);
+    ASSERT_TRUE(link.ok()) << link.error().to_string();
+    peer_pass.emplace(std::move(*link));
+  }
+  const auto rx = [&] {
+    return std::stol(tc2xdp::testing::sh("ip netns exec " + topo_.a() +
+                                         " cat /sys/class/net/dpa1/statistics/rx_packets"));
+  };
+  NetnsScope in_b(topo_.b());
+  auto dp = Datapath::open("dpb0");
+  ASSERT_TRUE(dp.ok());
+  const uint32_t program = dp->program_id();
+  Diagnostics diags;
+  auto added = dp->apply(delta_of("filter add dev dpb0 ingress pref 460 protocol ip flower "
+                                  "ip_proto udp dst_port 777 action mirred egress redirect dev "
+                                  "dpb1\n"),
+                         diags);
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_TRUE(added->data_only);
+  EXPECT_EQ(added->not_in_place, "");
+  EXPECT_EQ(dp->program_id(), program);
+  const long before = rx();
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("dpa0").send(udp_to(777), 4);
+  }
+  EXPECT_TRUE(eventually([&] { return rx() == before + 4; })) << rx() - before;
+  peer_pass.reset();
 }
 
 // Past the counters map's headroom the program gets a bigger map (counters restart), rather than

@@ -77,6 +77,9 @@ struct ChainPlan {
   std::vector<ChainUnit> units;  // the same rules as the program walks them
 };
 
+// Devmap slots beyond the plan's targets, for targets added in place.
+inline constexpr uint32_t kRedirectHeadroom = 8;
+
 // A devmap slot for mirred egress redirect, filled by the runtime with the device's ifindex.
 struct RedirectTarget {
   uint32_t slot = 0;
@@ -88,6 +91,9 @@ struct Plan {
   std::vector<PlannedRule> rules;  // parallel to RuleSet::rules()
   std::vector<ChainPlan> chains;   // chain 0 first, then ascending
   std::vector<RedirectTarget> redirects;
+  // The devmap's size: the targets plus headroom, so a rule redirecting to another device can be
+  // filed in place (its slot is map data).
+  uint32_t redirect_slots = 1;
   uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;

@@ -41,6 +41,8 @@ struct TableWrite {
   std::optional<Bytes> record;  // adds: the record at id `slot`, written before the bucket
   Bytes bucket_key;             // the bucket replaced whole (one atomic hash update) ...
   std::optional<Bytes> bucket;  // ... with this value, or deleted when nullopt
+  // A redirect target new to the program: devmap slot and ifindex, written before the record.
+  std::optional<std::pair<uint32_t, uint32_t>> devmap;
 };
 
 class TablePatcher {

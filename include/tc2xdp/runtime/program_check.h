@@ -34,9 +34,9 @@ class LoadedProgram {
   Result<std::vector<plan::RuleCounters>> counters() const;
   int program_fd() const { return prog_fd_; }
   Result<int> map_fd(const char* name) const { return object_.map_fd(name); }
-  // Rules moved (the maps were edited in place): name them through `plan`, which must keep the
-  // loaded plan's stats slots and redirect slots.
-  void follow(const plan::Plan& plan) { plan_ = &plan; }
+  // Rules moved (the maps were edited in place): name them, and their redirect targets, through
+  // `plan`, which must keep the loaded plan's stats slots.
+  void follow(const plan::Plan& plan);
 
  private:
   LoadedProgram(BpfObject object, const plan::Plan& plan)
@@ -45,6 +45,7 @@ class LoadedProgram {
   const plan::Plan* plan_;
   int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
   std::vector<std::optional<uint32_t>> redirect_ifindex_;  // by redirect slot
+  reference::DeviceResolver resolve_;
 };
 
 // The reference's options for a plan: its punt decisions and the matches the program evaluates.
