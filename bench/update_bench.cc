@@ -257,24 +257,34 @@ int main(int argc, char** argv) {
         std::printf("%7zu %-18s %5d %12s %12s %12.1f\n", n, "first delta (cold)", 1, "-", "-",
                     std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
       }
-      std::vector<double> effect, call;
-      uint32_t writes = 0;
-      bool all_data_only = true;
-      std::string last_refusal;
-      for (int r = 0; r < runs; ++r) {
-        const Applied a = apply_delta_and_wait(*dp, add, stats.get());
-        effect.push_back(a.effect_us);
-        call.push_back(a.call_us);
-        writes = a.report.map_writes;
-        all_data_only &= a.report.data_only;
-        if (!a.report.not_in_place.empty()) last_refusal = a.report.not_in_place;
-        tc2xdp::Diagnostics diags;
-        if (!dp->apply(del, diags)) return 1;
+      // A rule of the table's mask, and one of a new mask (UDP, any port: a spare tuple).
+      const std::string new_mask_rule = "filter add dev ub1 ingress pref " + std::to_string(n + 1) +
+                                        " protocol ip flower ip_proto udp action drop\n";
+      for (const auto& [name, text] : {std::pair{"data-only (delta)", data_rule},
+                                       std::pair{"new mask (delta)", new_mask_rule}}) {
+        const auto adds = commands(text);
+        auto dels = adds;
+        dels[0].op = tc2xdp::ir::CommandOp::kDelete;
+        std::vector<double> effect, call;
+        uint32_t writes = 0;
+        bool all_data_only = true;
+        std::string last_refusal;
+        for (int r = 0; r < runs; ++r) {
+          const Applied a = apply_delta_and_wait(*dp, adds, stats.get());
+          effect.push_back(a.effect_us);
+          call.push_back(a.call_us);
+          writes = std::max(writes, a.report.map_writes);
+          all_data_only &= a.report.data_only;
+          if (!a.report.not_in_place.empty()) last_refusal = a.report.not_in_place;
+          tc2xdp::Diagnostics diags;
+          if (!dp->apply(dels, diags)) return 1;
+        }
+        if (!last_refusal.empty())
+          std::printf("        (not in place: %s)\n", last_refusal.c_str());
+        std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, runs,
+                    percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5),
+                    writes, all_data_only ? "" : "  (not all data-only!)");
       }
-      if (!last_refusal.empty()) std::printf("        (not in place: %s)\n", last_refusal.c_str());
-      std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, "data-only (delta)", runs,
-                  percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
-                  all_data_only ? "" : "  (not all data-only!)");
     }
   }
 
