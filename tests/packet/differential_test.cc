@@ -14,6 +14,7 @@
 #include "common/packet_gen.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
+#include "gen_devices_test_base.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/plan/plan.h"
@@ -29,22 +30,7 @@ size_t env_or(const char* name, size_t fallback) {
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
-// BPF_PROG_TEST_RUN needs the frames' ingress ifindexes (1..3) and the redirect target (4) to be
-// real devices: a private network namespace holds lo (1) and two veth pairs (2..5).
-class DifferentialTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "cannot make a network namespace";
-    ASSERT_EQ(std::system("ip link set lo up && ip link add d2 type veth peer name d3 && "
-                          "ip link add d4 type veth peer name d5 && "
-                          "for d in d2 d3 d4 d5; do ip link set $d up; done"),
-              0);
-  }
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_FAIL() << "packet tests need root";
-  }
-};
+class DifferentialTest : public testing::GenDevicesTest {};
 
 struct SetResult {
   size_t frames = 0, disagreements = 0, punted_rules = 0;

@@ -18,6 +18,7 @@
 #include "common/packet_gen.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
+#include "gen_devices_test_base.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/codegen/map_spec.h"
 #include "tc2xdp/frontend/tc.h"
@@ -29,20 +30,7 @@ namespace {
 
 namespace gen = testing::gen;
 
-class TablePatchTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) return;
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "cannot make a network namespace";
-    ASSERT_EQ(std::system("ip link set lo up && ip link add d2 type veth peer name d3 && "
-                          "ip link add d4 type veth peer name d5 && "
-                          "for d in d2 d3 d4 d5; do ip link set $d up; done"),
-              0);
-  }
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_FAIL() << "packet tests need root";
-  }
-};
+class TablePatchTest : public testing::GenDevicesTest {};
 
 struct Totals {
   size_t sets = 0, adds = 0, refused = 0, deletes = 0, frames = 0, failing = 0;
