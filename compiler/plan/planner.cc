@@ -85,6 +85,11 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
      << plan.table_records << ' ' << plan.table_layout.words << ' ' << plan.max_chain_hops;
   for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const ActionList& list = plan.action_lists[i];
+    fp << "\nactions " << i << ' ' << int(list.verdict) << '/' << list.redirect_slot << ':';
+    for (const auto& step : list.steps) fp << ' ' << describe_step(step);
+  }
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;
     for (const ChainUnit& unit : chain.units) {
@@ -92,6 +97,7 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
         const PlannedRule& pr = plan.rules[unit.index];
         fp << "\n rule " << pr.pref << '/' << pr.handle << '/' << pr.stats_slot << '/'
            << int(pr.terminal.kind) << '/' << pr.terminal.chain << '/' << pr.terminal.redirect_slot
+           << '/' << (pr.terminal.actions ? int64_t(*pr.terminal.actions) : -1)
            << '/' << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
            << rules.rules()[unit.index].skip_sw << '/' << ir::match_key(rules.rules()[unit.index]);
         continue;
@@ -139,6 +145,14 @@ class StatsSlots {
   uint32_t size_ = 0;
 };
 
+// Rules with the same steps and verdict share one list (one block of code).
+uint32_t action_list_id(Plan& plan, ActionList list) {
+  for (size_t i = 0; i < plan.action_lists.size(); ++i)
+    if (plan.action_lists[i] == list) return static_cast<uint32_t>(i);
+  plan.action_lists.push_back(std::move(list));
+  return static_cast<uint32_t>(plan.action_lists.size() - 1);
+}
+
 }  // namespace
 
 Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags) {
@@ -161,15 +175,23 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     if (rule.match.indev && options.resolve_device)
       pr.indev_ifindex = options.resolve_device(*rule.match.indev);
     std::string reason = unsupported_match_reason(rule.match);
-    std::string redirect_dev;
-    if (reason.empty()) pr.terminal = reduce_actions(rule.actions, redirect_dev, reason);
+    Reduction reduced;
+    if (reason.empty()) {
+      reduced = reduce_actions(rule.actions);
+      reason = reduced.reason;
+      pr.terminal = reduced.terminal;
+    }
     if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
       reason = "indev " + *rule.match.indev + " does not exist here";
     if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
-      auto [slot, fresh] = redirect_slots.try_emplace(redirect_dev, redirect_slots.size());
-      if (fresh) plan.redirects.push_back({slot->second, redirect_dev});
+      auto [slot, fresh] =
+          redirect_slots.try_emplace(reduced.redirect_dev, redirect_slots.size());
+      if (fresh) plan.redirects.push_back({slot->second, reduced.redirect_dev});
       pr.terminal.redirect_slot = slot->second;
     }
+    if (reason.empty() && !reduced.steps.empty())
+      pr.terminal.actions = action_list_id(
+          plan, {std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot});
     if (!reason.empty()) {
       pr.offloaded = false;
       pr.terminal = Terminal{Terminal::Kind::kPunt};

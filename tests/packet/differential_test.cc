@@ -70,12 +70,18 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
   result.punted_rules = plan.punted_count();
   auto program = codegen::compile(rules, plan);
   if (!program) {
-    ADD_FAILURE() << "seed " << seed << ": " << program.error().to_string() << "\n" << set.text;
+    ADD_FAILURE() << "seed " << seed << ": " << program.error().to_string() << "\n"
+                  << program.error().detail.substr(0, 2000) << "\n"
+                  << set.text;
+    result.disagreements = 1;  // a set that does not compile fails
     return result;
   }
   auto loaded = runtime::LoadedProgram::load(plan, *program, gen::resolve_gen_device);
   if (!loaded) {
-    ADD_FAILURE() << "seed " << seed << ": " << loaded.error().to_string() << "\n" << set.text;
+    ADD_FAILURE() << "seed " << seed << ": " << loaded.error().to_string() << "\n"
+                  << loaded.error().detail.substr(0, 3000) << "\n"
+                  << set.text;
+    result.disagreements = 1;  // nor one the verifier rejects
     return result;
   }
   const auto options = runtime::reference_options(plan, rules, gen::resolve_gen_device);

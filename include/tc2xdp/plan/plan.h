@@ -36,6 +36,9 @@ struct ParsePlan {
 };
 
 // What a rule does when it matches, reduced to what XDP can do.
+// `actions`, when set, names the Plan::action_lists entry whose frame rewrites run before the
+// verdict (only for pass, drop and redirect: a rewrite before continue or goto is punted, since
+// later rules would need the rewritten frame parsed again).
 struct Terminal {
   enum class Kind : uint8_t {
     kPass,       // XDP_PASS (ok, pipe at the end, trap, no action)
@@ -45,10 +48,25 @@ struct Terminal {
     kRedirect,   // XDP_REDIRECT through the devmap slot `redirect_slot`
     kPunt,       // not offloadable: XDP_PASS untouched, so the stack decides
   };
+  Terminal() = default;
+  explicit Terminal(Kind k, uint32_t goto_chain = 0, uint32_t slot = 0)
+      : kind(k), chain(goto_chain), redirect_slot(slot) {}
   Kind kind = Kind::kPass;
   uint32_t chain = 0;
   uint32_t redirect_slot = 0;
+  std::optional<uint32_t> actions;
   bool operator==(const Terminal&) const = default;
+};
+
+// The frame rewrites an offloaded rule performs, in action order: vlan push/pop/modify, pedit,
+// csum, skbedit mark. The list's verdict is the rule's Terminal (pass, drop or redirect). Lists
+// are code (one block each, shared by every rule with the same steps and verdict); which list a
+// rule runs is data (a table record's argument).
+struct ActionList {
+  std::vector<ir::ActionBody> steps;
+  Terminal::Kind verdict = Terminal::Kind::kPass;  // kPass, kDrop or kRedirect
+  uint32_t redirect_slot = 0;
+  bool operator==(const ActionList&) const = default;
 };
 
 struct PlannedRule {
@@ -88,6 +106,7 @@ struct Plan {
   std::vector<PlannedRule> rules;  // parallel to RuleSet::rules()
   std::vector<ChainPlan> chains;   // chain 0 first, then ascending
   std::vector<RedirectTarget> redirects;
+  std::vector<ActionList> action_lists;  // Terminal::actions indexes
   uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
@@ -142,6 +161,8 @@ ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
 // A human-readable account of the plan: what is parsed, each rule's terminal or punt reason.
 std::string describe(const Plan& plan, const ir::RuleSet& rules);
 const char* terminal_name(Terminal::Kind kind);
+// One rewrite step with all its arguments ("vlan push 0x8100 id 5 prio 3", "pedit ip4+8 add ..").
+std::string describe_step(const ir::ActionBody& step);
 
 // Per-rule counters as the program stores them (one per CPU, summed by the runtime).
 struct RuleCounters {
