@@ -15,8 +15,9 @@ namespace tc2xdp::codegen::detail {
 
 class ActionEmitter {
  public:
-  ActionEmitter(XdpFunction& fn, llvm::Value* zero, llvm::BasicBlock* drop)
-      : fn_(fn), b_(fn.builder()), zero_(zero), drop_(drop) {}
+  // `slot`: an [8 x i8] stack slot shared by every action list (see untracked_u16).
+  ActionEmitter(XdpFunction& fn, llvm::Value* zero, llvm::AllocaInst* slot, llvm::BasicBlock* drop)
+      : fn_(fn), b_(fn.builder()), zero_(zero), slot_(slot), drop_(drop) {}
 
   XdpFunction& fn() { return fn_; }
   llvm::IRBuilder<>& b() { return b_; }
@@ -31,12 +32,15 @@ class ActionEmitter {
   // A copy of `v` (i64) the verifier cannot relate to `v`, so paths that computed it differently
   // meet in one state and prune.
   llvm::Value* blind(llvm::Value* v) { return optimization_barrier(b_, b_.CreateXor(v, zero_)); }
-  // blind() and masked to 16 bits: for values known to fit (lengths read from headers).
-  llvm::Value* bounded(llvm::Value* v) { return b_.CreateAnd(blind(v), c64(0xffff)); }
-  // blind() and masked to 15 bits: a packet offset. The verifier grants a bounds check only when
+  // The low 16 bits of `v` through untracked_u16: an unknown u16 to the verifier, and precision
+  // tracking stops there, so paths that computed it differently (a checksum chunk taken or
+  // skipped, an extension header of one length or another) meet in one state and prune. For
+  // values known to fit 16 bits (lengths read from headers).
+  llvm::Value* bounded(llvm::Value* v) { return untracked_u16(b_, slot_, v); }
+  // bounded() and masked to 15 bits: a packet offset. The verifier grants a bounds check only when
   // the offset's maximum plus the access stays within 64 KiB; offsets here are below 16.5 KiB
   // (frames are at most a page; the longest walk is 8 extension headers of 2 KiB).
-  llvm::Value* offset(llvm::Value* v) { return b_.CreateAnd(blind(v), c64(0x7fff)); }
+  llvm::Value* offset(llvm::Value* v) { return b_.CreateAnd(bounded(v), c64(0x7fff)); }
 
   // data + off, checked to hold `bytes`, else to `fail`. The pointer passes a barrier, so LLVM
   // keeps the checked register (or spills it) instead of recomputing data + off after the check:
@@ -114,6 +118,7 @@ class ActionEmitter {
   XdpFunction& fn_;
   llvm::IRBuilder<>& b_;
   llvm::Value* zero_;
+  llvm::AllocaInst* slot_;
   llvm::BasicBlock* drop_;
 };
 

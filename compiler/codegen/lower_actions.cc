@@ -24,8 +24,8 @@ constexpr int kIpv6ExtLimit = 8;
 
 class ListLowering {
  public:
-  ListLowering(XdpFunction& fn, llvm::Value* zero, llvm::BasicBlock* drop)
-      : fn_(fn), b_(fn.builder()), e_(fn, zero, drop) {}
+  ListLowering(XdpFunction& fn, llvm::Value* zero, llvm::AllocaInst* slot, llvm::BasicBlock* drop)
+      : fn_(fn), b_(fn.builder()), e_(fn, zero, slot, drop) {}
 
   void mark(uint32_t value);
   void vlan(const ir::VlanAction& v);
@@ -266,14 +266,14 @@ void ListLowering::pedit(const ir::PeditAction& p) {
 }  // namespace
 
 void lower_action_list(XdpFunction& fn, const plan::ActionList& list, llvm::Value* zero,
-                       llvm::GlobalVariable* devmap) {
+                       llvm::AllocaInst* slot, llvm::GlobalVariable* devmap) {
   llvm::IRBuilder<>& b = fn.builder();
   llvm::Value* saved_data = fn.data();
   llvm::Value* saved_end = fn.data_end();
   fn.reload_packet_bounds();
   llvm::BasicBlock* drop = fn.create_block("actions.drop");
-  ListLowering lowering(fn, zero, drop);
-  ActionEmitter e(fn, zero, drop);
+  ListLowering lowering(fn, zero, slot, drop);
+  ActionEmitter e(fn, zero, slot, drop);
 
   // skbedit mark: skb->mark = (mark & ~mask) | (value & mask) from 0 at ingress; the result is
   // known here, and written first so a driver without metadata punts before any rewrite.

@@ -13,7 +13,8 @@ class XdpFunction;
 // Emits `list` at the builder's position and ends every path with a return. `zero` is the opaque
 // runtime zero (verifier_hints.h); `redirect_map` the devmap for a redirect verdict. Packet bounds
 // are reloaded inside; the caller's are reinstated before returning.
+// `slot` is an [8 x i8] stack slot the lists share (values routed through it are untracked).
 void lower_action_list(XdpFunction& fn, const plan::ActionList& list, llvm::Value* zero,
-                       llvm::GlobalVariable* redirect_map);
+                       llvm::AllocaInst* slot, llvm::GlobalVariable* redirect_map);
 
 }  // namespace tc2xdp::codegen
