@@ -285,6 +285,9 @@ void lower_action_list(XdpFunction& fn, const plan::ActionList& list, llvm::Valu
     }
   if (mark) lowering.mark(*mark);
   for (const auto& step : list.steps) {
+    // Fresh bounds per step: the paths that ended the previous step hold packet pointers with
+    // different verified ranges, which would keep the verifier from merging them here.
+    fn.reload_packet_bounds();
     if (const auto* v = std::get_if<ir::VlanAction>(&step)) lowering.vlan(*v);
     if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
     if (const auto* c = std::get_if<ir::CsumAction>(&step)) detail::emit_csum(e, c->flags);

@@ -17,7 +17,7 @@ namespace {
 constexpr uint32_t kIpv4Hdr = 1, kIcmp = 2, kIgmp = 4, kTcp = 8, kUdp = 16, kUdplite = 32;
 // Walk limits where the reference's are unbounded (docs/semantics.md): outer VLAN tags, IPv6
 // extension headers, hop-by-hop options before a jumbo option, 512-byte chunks of payload.
-constexpr int kTagLimit = 6, kExtLimit = 8, kOptionLimit = 8, kBigChunks = 8;
+constexpr int kTagLimit = 6, kExtLimit = 5, kOptionLimit = 4, kBigChunks = 8;
 
 class CsumLowering {
  public:
@@ -240,7 +240,27 @@ void CsumLowering::ipv6() {
   llvm::Value* pl = e_.be16(add(nh_, c(4)), drop);
   llvm::Value* next = e_.u8(add(nh_, c(6)), drop);
   llvm::Value* hl = c(40);
-  const bool any_l4 = flags_ & (kIcmp | kTcp | kUdp | kUdplite);
+  // Each L4 update is emitted once, behind the walk: every stage that reaches that protocol
+  // branches to it with its header length and payload length (one copy verified, not eight).
+  struct L4 {
+    uint8_t proto;
+    uint32_t flag;
+    llvm::BasicBlock* block = nullptr;
+    llvm::PHINode* hl = nullptr;
+    llvm::PHINode* ipl = nullptr;
+  };
+  std::vector<L4> l4s;
+  for (auto [proto, flag] : {std::pair<uint8_t, uint32_t>{58, kIcmp}, {6, kTcp}, {17, kUdp},
+                             {136, kUdplite}}) {
+    if (!(flags_ & flag)) continue;
+    L4 l4{proto, flag};
+    l4.block = e_.block("csum.v6.l4");
+    llvm::IRBuilder<>::InsertPointGuard guard(b_);
+    b_.SetInsertPoint(l4.block);
+    l4.hl = b_.CreatePHI(b_.getInt64Ty(), kExtLimit, "csum.v6.hl");
+    l4.ipl = b_.CreatePHI(b_.getInt64Ty(), kExtLimit, "csum.v6.ipl");
+    l4s.push_back(l4);
+  }
   for (int i = 0; i < kExtLimit; ++i) {
     next = e_.bounded(next);
     hl = e_.offset(hl);
@@ -249,17 +269,11 @@ void CsumLowering::ipv6() {
     llvm::BasicBlock* ext = e_.block("csum.v6.ext");
     llvm::SwitchInst* sw = b_.CreateSwitch(next, done_);  // fragment, other payloads: nothing
     for (uint64_t t : {0, 43, 60}) sw->addCase(b_.getInt64(t), ext);
-    auto l4_case = [&](uint8_t value, uint32_t flag, auto&& emit) {
-      if (!(flags_ & flag) || !any_l4) return;
-      llvm::BasicBlock* bb = e_.block("csum.v6.proto");
-      sw->addCase(b_.getInt64(value), bb);
-      b_.SetInsertPoint(bb);
-      emit();
-    };
-    l4_case(58, kIcmp, [&] { simple(hl, ipl, true); });
-    l4_case(6, kTcp, [&] { tcp(hl, ipl, true); });
-    l4_case(17, kUdp, [&] { udp(hl, ipl, true, false); });
-    l4_case(136, kUdplite, [&] { udp(hl, ipl, true, true); });
+    for (L4& l4 : l4s) {
+      sw->addCase(b_.getInt64(l4.proto), l4.block);
+      l4.hl->addIncoming(hl, b_.GetInsertBlock());
+      l4.ipl->addIncoming(ipl, b_.GetInsertBlock());
+    }
     b_.SetInsertPoint(ext);
     llvm::Value* x = e_.offset(add(nh_, hl));
     llvm::Value* xl = b_.CreateShl(add(e_.u8(add(x, c(1)), drop), c(1)), c(3));
@@ -323,6 +337,15 @@ void CsumLowering::ipv6() {
     next = new_next;
   }
   b_.CreateBr(done_);  // a chain longer than kExtLimit: nothing done
+  for (L4& l4 : l4s) {
+    b_.SetInsertPoint(l4.block);
+    llvm::Value* hl4 = e_.offset(l4.hl);
+    llvm::Value* ipl4 = e_.blind(l4.ipl);
+    if (l4.proto == 58) simple(hl4, ipl4, true);
+    if (l4.proto == 6) tcp(hl4, ipl4, true);
+    if (l4.proto == 17) udp(hl4, ipl4, true, false);
+    if (l4.proto == 136) udp(hl4, ipl4, true, true);
+  }
 }
 
 void CsumLowering::run() {

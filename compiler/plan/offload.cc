@@ -1,5 +1,6 @@
 #include "offload.h"
 
+#include <bit>
 #include <variant>
 
 namespace tc2xdp::plan {
@@ -101,6 +102,27 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
   // No action, or pipe off the end: the filter's verdict is pass (TC_ACT_OK / TC_ACT_PIPE).
   out.terminal = Terminal{Terminal::Kind::kPass};
   return out;
+}
+
+uint64_t estimated_action_insns(const ActionList& list) {
+  constexpr uint32_t kCsumL4 = 2 | 4 | 8 | 16 | 32;  // icmp igmp tcp udp udplite
+  uint64_t insns = 200;
+  int csums = 0;
+  for (const auto& step : list.steps) {
+    if (const auto* p = std::get_if<ir::PeditAction>(&step)) {
+      for (const auto& k : p->keys)
+        insns += k.header == ir::PeditKey::Header::kTcp || k.header == ir::PeditKey::Header::kUdp
+                     ? 2500
+                     : 100;
+    } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
+      // A later csum is entered from more verifier states than the first.
+      const uint64_t one = 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
+      insns += csums++ ? 2 * one : one;
+    } else {
+      insns += 150;  // vlan, skbedit mark
+    }
+  }
+  return insns;
 }
 
 }  // namespace tc2xdp::plan

@@ -161,6 +161,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   std::map<std::string, uint32_t> redirect_slots;
   std::map<uint32_t, ChainPlan> chains;
   chains[0].chain = 0;
+  uint64_t action_insns = 0;  // estimated verifier cost of the action lists so far
   for (size_t i = 0; i < rules.size(); ++i) {
     const ir::Rule& rule = rules.rules()[i];
     PlannedRule pr;
@@ -189,9 +190,21 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
       if (fresh) plan.redirects.push_back({slot->second, reduced.redirect_dev});
       pr.terminal.redirect_slot = slot->second;
     }
-    if (reason.empty() && !reduced.steps.empty())
-      pr.terminal.actions = action_list_id(
-          plan, {std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot});
+    if (reason.empty() && !reduced.steps.empty()) {
+      ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};
+      const bool fresh =
+          std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
+          plan.action_lists.end();
+      const uint64_t cost = fresh ? estimated_action_insns(list) : 0;
+      if (action_insns + cost > kActionInsnBudget) {
+        reason = "its actions' code (about " + std::to_string(cost) +
+                 " verifier instructions) would take the program's action code past its budget (" +
+                 std::to_string(kActionInsnBudget) + ")";
+      } else {
+        action_insns += cost;
+        pr.terminal.actions = action_list_id(plan, std::move(list));
+      }
+    }
     if (!reason.empty()) {
       pr.offloaded = false;
       pr.terminal = Terminal{Terminal::Kind::kPunt};
@@ -209,6 +222,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
   plan_lookup(plan, rules, options.lookup);
+  plan.estimated_verifier_insns += action_insns;
   // A live bucket map that still has room is kept: its size is the plan's.
   size_t buckets = 0;
   for (const Table& t : plan.tables) buckets += t.buckets.size();

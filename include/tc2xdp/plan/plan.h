@@ -158,6 +158,14 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
 // catches every packet the rule might match and no later rule steals one.
 ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
 
+// What verifying a list's code costs, in instructions the verifier processes (measured with
+// bpftool on this kernel: a csum walks tags, IPv6 extension headers and sums in chunks).
+uint64_t estimated_action_insns(const ActionList& list);
+
+// Action code of a whole program stays under this, so rule matching keeps most of the verifier's
+// 1M-instruction limit; a rule whose new list would pass it is punted.
+inline constexpr uint64_t kActionInsnBudget = 300000;
+
 // A human-readable account of the plan: what is parsed, each rule's terminal or punt reason.
 std::string describe(const Plan& plan, const ir::RuleSet& rules);
 const char* terminal_name(Terminal::Kind kind);

@@ -20,7 +20,7 @@ Plan plan_text(const std::string& text, ir::RuleSet& rules, LookupPolicy lookup 
   return make_plan(rules, options, diags);
 }
 
-constexpr const char* kHead = "filter add dev eth0 ingress pref ";
+inline constexpr const char* kHead = "filter add dev eth0 ingress pref ";
 
 TEST(ActionReduction, RewritesBecomeAnActionListBeforeTheVerdict) {
   ir::RuleSet rules;
@@ -121,6 +121,32 @@ TEST(ActionReduction, TableRecordsNameTheirActionList) {
   changed.replace(changed.find("ttl set 6"), 9, "ttl set 9");
   EXPECT_NE(plan_text(changed, other, LookupPolicy::kAlwaysTable).shape_fingerprint,
             p.shape_fingerprint);
+}
+
+}  // namespace
+}  // namespace tc2xdp::plan
+
+namespace tc2xdp::plan {
+namespace {
+
+TEST(ActionReduction, ActionCodePastTheVerifierBudgetIsPunted) {
+  ir::RuleSet rules;
+  std::string text;
+  // Distinct lists (the ttl differs), each with a full csum: about 25k instructions apiece.
+  for (int i = 1; i <= 40; ++i)
+    text += std::string(kHead) + std::to_string(i) + " protocol ip flower dst_ip 10.0.1." +
+            std::to_string(i) + " action pedit ex munge ip ttl set " + std::to_string(i) +
+            " pipe action csum iph icmp igmp tcp udp udplite pipe action pass\n";
+  Plan p = plan_text(text, rules);
+  ASSERT_GT(p.punted_count(), 0u);
+  ASSERT_LT(p.punted_count(), 40u);
+  // The first rules keep their code; the later ones are punted, each with the reason.
+  EXPECT_TRUE(p.rules.front().offloaded);
+  EXPECT_FALSE(p.rules.back().offloaded);
+  EXPECT_NE(p.rules.back().punt_reason.find("budget"), std::string::npos);
+  uint64_t total = 0;
+  for (const auto& list : p.action_lists) total += estimated_action_insns(list);
+  EXPECT_LE(total, kActionInsnBudget);
 }
 
 }  // namespace
