@@ -103,8 +103,8 @@ class ActionEmitter {
     b_.SetInsertPoint(check);
     llvm::Value* tpid = be16(c64(12), join);
     llvm::BasicBlock* checked = b_.GetInsertBlock();
-    llvm::Value* is_tag = b_.CreateOr(b_.CreateICmpEQ(tpid, c64(0x8100)),
-                                      b_.CreateICmpEQ(tpid, c64(0x88a8)));
+    llvm::Value* is_tag =
+        b_.CreateOr(b_.CreateICmpEQ(tpid, c64(0x8100)), b_.CreateICmpEQ(tpid, c64(0x88a8)));
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
     llvm::PHINode* phi = b_.CreatePHI(b_.getInt1Ty(), 3, "tagged");

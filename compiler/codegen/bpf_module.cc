@@ -1,10 +1,10 @@
 #include "codegen/bpf_module.h"
 
-#include <cstdlib>
-
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/ModuleUtils.h>
+
+#include <cstdlib>
 
 #include "codegen/bpf_target.h"
 #include "codegen/emit.h"

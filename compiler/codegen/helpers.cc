@@ -48,9 +48,9 @@ llvm::Value* xdp_adjust_meta(llvm::IRBuilderBase& b, llvm::Value* ctx, int32_t d
 llvm::Value* csum_partial(llvm::IRBuilderBase& b, llvm::Value* to, uint32_t size,
                           llvm::Value* seed) {
   llvm::Value* null = llvm::ConstantPointerNull::get(b.getPtrTy());
-  return call_helper(b, BpfHelper::kCsumDiff, b.getInt64Ty(),
-                     {null, b.getInt32(0), to, b.getInt32(size), b.CreateTrunc(seed, b.getInt32Ty())},
-                     "csum");
+  return call_helper(
+      b, BpfHelper::kCsumDiff, b.getInt64Ty(),
+      {null, b.getInt32(0), to, b.getInt32(size), b.CreateTrunc(seed, b.getInt32Ty())}, "csum");
 }
 
 }  // namespace tc2xdp::codegen

@@ -49,6 +49,7 @@ llvm::Value* xdp_adjust_head(llvm::IRBuilderBase& b, llvm::Value* ctx, llvm::Val
 llvm::Value* xdp_adjust_meta(llvm::IRBuilderBase& b, llvm::Value* ctx, int32_t delta);
 // s64 bpf_csum_diff(NULL, 0, to, size, seed): csum_partial(to, size, seed), size a multiple of 4
 // up to 512; `to` may point into the packet.
-llvm::Value* csum_partial(llvm::IRBuilderBase& b, llvm::Value* to, uint32_t size, llvm::Value* seed);
+llvm::Value* csum_partial(llvm::IRBuilderBase& b, llvm::Value* to, uint32_t size,
+                          llvm::Value* seed);
 
 }  // namespace tc2xdp::codegen

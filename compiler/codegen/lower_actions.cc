@@ -74,7 +74,8 @@ void ListLowering::vlan(const ir::VlanAction& v) {
       llvm::Value* macs_hi = e_.load_at(12, 4, drop);
       e_.store_at(0, 8, macs_lo, drop);
       e_.store_at(8, 4, macs_hi, drop);
-      const uint16_t tci = static_cast<uint16_t>((v.id & 0x0fff) | (v.priority.value_or(0) & 7) << 13);
+      const uint16_t tci =
+          static_cast<uint16_t>((v.id & 0x0fff) | (v.priority.value_or(0) & 7) << 13);
       // TPID then TCI, big-endian, as one raw little-endian u32.
       const uint32_t tag = static_cast<uint32_t>(v.protocol >> 8 | (v.protocol & 0xff) << 8) |
                            static_cast<uint32_t>(tci >> 8 | (tci & 0xff) << 8) << 16;
@@ -105,10 +106,11 @@ void ListLowering::vlan(const ir::VlanAction& v) {
       llvm::Value* new_tci = b_.CreateOr(b_.CreateAnd(tci, e_.c64(keep)), e_.c64(set));
       llvm::Value* raw = b_.CreateOr(
           e_.c64(static_cast<uint32_t>(v.protocol >> 8 | (v.protocol & 0xff) << 8)),
-          b_.CreateShl(b_.CreateZExt(b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap,
-                                                              b_.CreateTrunc(new_tci, b_.getInt16Ty())),
-                                     b_.getInt64Ty()),
-                       e_.c64(16)));
+          b_.CreateShl(
+              b_.CreateZExt(b_.CreateUnaryIntrinsic(llvm::Intrinsic::bswap,
+                                                    b_.CreateTrunc(new_tci, b_.getInt16Ty())),
+                            b_.getInt64Ty()),
+              e_.c64(16)));
       e_.store_at(12, 4, raw, drop);
       b_.CreateBr(done);
       break;
@@ -170,12 +172,14 @@ llvm::Value* ListLowering::ipv6_l4(llvm::Value* t4, uint8_t target, llvm::BasicB
     b_.CreateBr(join);
     b_.SetInsertPoint(ah);
     llvm::Value* ah_next = e_.u8(h, stop);
-    llvm::Value* ah_len = b_.CreateShl(b_.CreateAdd(e_.u8(b_.CreateAdd(h, e_.c64(1)), stop), e_.c64(2)), e_.c64(2));
+    llvm::Value* ah_len =
+        b_.CreateShl(b_.CreateAdd(e_.u8(b_.CreateAdd(h, e_.c64(1)), stop), e_.c64(2)), e_.c64(2));
     llvm::BasicBlock* ah_end = b_.GetInsertBlock();
     b_.CreateBr(join);
     b_.SetInsertPoint(other);
     llvm::Value* o_next = e_.u8(h, stop);
-    llvm::Value* o_len = b_.CreateShl(b_.CreateAdd(e_.u8(b_.CreateAdd(h, e_.c64(1)), stop), e_.c64(1)), e_.c64(3));
+    llvm::Value* o_len =
+        b_.CreateShl(b_.CreateAdd(e_.u8(b_.CreateAdd(h, e_.c64(1)), stop), e_.c64(1)), e_.c64(3));
     llvm::BasicBlock* o_end = b_.GetInsertBlock();
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
@@ -209,7 +213,11 @@ void ListLowering::pedit(const ir::PeditAction& p) {
       case Header::kRaw:
       case Header::kIp4:
       case Header::kIp6: hoff = e_.c64(14); break;
-      case Header::kIcmp: b_.CreateBr(stop); b_.SetInsertPoint(e_.block("pedit.dead")); hoff = e_.c64(0); break;
+      case Header::kIcmp:
+        b_.CreateBr(stop);
+        b_.SetInsertPoint(e_.block("pedit.dead"));
+        hoff = e_.c64(0);
+        break;
       case Header::kTcp:
       case Header::kUdp: {
         llvm::BasicBlock* v4 = e_.block("pedit.l4.ip");
@@ -252,8 +260,8 @@ void ListLowering::pedit(const ir::PeditAction& p) {
       llvm::Value* kept = b_.CreateAnd(cur, e_.c64(keep));
       llvm::Value* updated;
       if (k.op == ir::PeditKey::Op::kAdd || k.op == ir::PeditKey::Op::kDecrement)
-        updated = b_.CreateXor(
-            kept, b_.CreateAnd(b_.CreateAdd(cur, e_.c64(w.val)), e_.c64(w.change)));
+        updated =
+            b_.CreateXor(kept, b_.CreateAnd(b_.CreateAdd(cur, e_.c64(w.val)), e_.c64(w.change)));
       else
         updated = b_.CreateXor(kept, e_.c64(w.val));
       e_.store(at, 4, updated, stop);

@@ -110,11 +110,11 @@ llvm::Value* CsumLowering::pseudo_v4(llvm::Value* proto, llvm::Value* len) {
   llvm::BasicBlock* drop = e_.drop();
   llvm::Value* s = add(e_.load(add(nh_, c(12)), 4, drop), e_.load(add(nh_, c(16)), 4, drop));
   // {0, proto, len >> 8, len & 0xff} loaded little-endian.
-  llvm::Value* tail = b_.CreateOr(
-      b_.CreateShl(proto, c(8)),
-      b_.CreateShl(b_.CreateOr(b_.CreateLShr(b_.CreateAnd(len, c(0xff00)), c(8)),
-                               b_.CreateShl(b_.CreateAnd(len, c(0xff)), c(8))),
-                   c(16)));
+  llvm::Value* tail =
+      b_.CreateOr(b_.CreateShl(proto, c(8)),
+                  b_.CreateShl(b_.CreateOr(b_.CreateLShr(b_.CreateAnd(len, c(0xff00)), c(8)),
+                                           b_.CreateShl(b_.CreateAnd(len, c(0xff)), c(8))),
+                               c(16)));
   return add(s, tail);
 }
 
@@ -169,9 +169,9 @@ void CsumLowering::udp(llvm::Value* ihl, llvm::Value* ipl, bool v6, bool lite) {
   llvm::Value* covered;
   if (lite) {
     // 0: everything; 8..payload: that much; otherwise left with a zero checksum.
-    llvm::Value* bad = b_.CreateAnd(b_.CreateICmpNE(ul, c(0)),
-                                    b_.CreateOr(b_.CreateICmpULT(ul, c(8)),
-                                                b_.CreateICmpUGT(ul, payload)));
+    llvm::Value* bad =
+        b_.CreateAnd(b_.CreateICmpNE(ul, c(0)),
+                     b_.CreateOr(b_.CreateICmpULT(ul, c(8)), b_.CreateICmpUGT(ul, payload)));
     e_.exit_if(bad, done_);
     covered = b_.CreateSelect(b_.CreateICmpEQ(ul, c(0)), payload, ul);
   } else {
@@ -250,8 +250,8 @@ void CsumLowering::ipv6() {
     llvm::PHINode* ipl = nullptr;
   };
   std::vector<L4> l4s;
-  for (auto [proto, flag] : {std::pair<uint8_t, uint32_t>{58, kIcmp}, {6, kTcp}, {17, kUdp},
-                             {136, kUdplite}}) {
+  for (auto [proto, flag] :
+       {std::pair<uint8_t, uint32_t>{58, kIcmp}, {6, kTcp}, {17, kUdp}, {136, kUdplite}}) {
     if (!(flags_ & flag)) continue;
     L4 l4{proto, flag};
     l4.block = e_.block("csum.v6.l4");
@@ -304,9 +304,9 @@ void CsumLowering::ipv6() {
       llvm::BasicBlock* other = e_.block("csum.opt.other");
       b_.CreateCondBr(b_.CreateICmpEQ(type, c(0xc2)), jumbo, other);
       b_.SetInsertPoint(jumbo);
-      llvm::Value* bad = b_.CreateOr(
-          b_.CreateOr(b_.CreateICmpNE(optlen, c(6)), b_.CreateICmpULT(left, c(6))),
-          b_.CreateICmpNE(b_.CreateAnd(off, c(3)), c(2)));
+      llvm::Value* bad =
+          b_.CreateOr(b_.CreateOr(b_.CreateICmpNE(optlen, c(6)), b_.CreateICmpULT(left, c(6))),
+                      b_.CreateICmpNE(b_.CreateAnd(off, c(3)), c(2)));
       e_.exit_if(bad, drop, "csum.opt.jumbo_ok");
       llvm::Value* jumbo_pl = e_.be32(add(opt, c(2)), drop);
       pls.emplace_back(jumbo_pl, b_.GetInsertBlock());

@@ -287,7 +287,8 @@ void ProgramLowering::build_epilogue() {
   llvm::BasicBlock* actions = fn_.create_block("exit.actions");
   sw->addCase(b_.getInt32(static_cast<uint32_t>(Exit::kActions)), actions);
   b_.SetInsertPoint(actions);
-  llvm::AllocaInst* slot = fn_.create_stack_slot(llvm::ArrayType::get(b_.getInt8Ty(), 8), "untracked");
+  llvm::AllocaInst* slot =
+      fn_.create_stack_slot(llvm::ArrayType::get(b_.getInt8Ty(), 8), "untracked");
   llvm::SwitchInst* lists = b_.CreateSwitch(blind32(exit_redirect_), pass);
   for (size_t i = 0; i < plan_.action_lists.size(); ++i) {
     llvm::BasicBlock* block = fn_.create_block("actions" + std::to_string(i));

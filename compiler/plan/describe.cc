@@ -22,9 +22,9 @@ std::string describe_step(const ir::ActionBody& step) {
   std::ostringstream out;
   out << std::hex;
   if (const auto* v = std::get_if<ir::VlanAction>(&step)) {
-    const char* op = v->op == ir::VlanAction::Op::kPush ? "push"
+    const char* op = v->op == ir::VlanAction::Op::kPush  ? "push"
                      : v->op == ir::VlanAction::Op::kPop ? "pop"
-                                                          : "modify";
+                                                         : "modify";
     out << "vlan " << op;
     if (v->op != ir::VlanAction::Op::kPop) {
       out << " 0x" << v->protocol << " id " << std::dec << v->id;

@@ -97,8 +97,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
         const PlannedRule& pr = plan.rules[unit.index];
         fp << "\n rule " << pr.pref << '/' << pr.handle << '/' << pr.stats_slot << '/'
            << int(pr.terminal.kind) << '/' << pr.terminal.chain << '/' << pr.terminal.redirect_slot
-           << '/' << (pr.terminal.actions ? int64_t(*pr.terminal.actions) : -1)
-           << '/' << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
+           << '/' << (pr.terminal.actions ? int64_t(*pr.terminal.actions) : -1) << '/'
+           << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
            << rules.rules()[unit.index].skip_sw << '/' << ir::match_key(rules.rules()[unit.index]);
         continue;
       }
@@ -185,16 +185,14 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
       reason = "indev " + *rule.match.indev + " does not exist here";
     if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
-      auto [slot, fresh] =
-          redirect_slots.try_emplace(reduced.redirect_dev, redirect_slots.size());
+      auto [slot, fresh] = redirect_slots.try_emplace(reduced.redirect_dev, redirect_slots.size());
       if (fresh) plan.redirects.push_back({slot->second, reduced.redirect_dev});
       pr.terminal.redirect_slot = slot->second;
     }
     if (reason.empty() && !reduced.steps.empty()) {
       ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};
-      const bool fresh =
-          std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
-          plan.action_lists.end();
+      const bool fresh = std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
+                         plan.action_lists.end();
       const uint64_t cost = fresh ? estimated_action_insns(list) : 0;
       if (action_insns + cost > kActionInsnBudget) {
         reason = "its actions' code (about " + std::to_string(cost) +

@@ -737,15 +737,19 @@ inline std::string RuleGenerator::pedit_munge() {
     case 7: return "munge ip ttl add " + num(256);
     case 8: return "munge ip6 src set " + ip6();
     case 9: return "munge ip6 dst set " + ip6();
-    case 10: return "munge ip6 hoplimit " + (r_.chance(0.5) ? "set " + num(256) : std::string("dec"));
+    case 10:
+      return "munge ip6 hoplimit " + (r_.chance(0.5) ? "set " + num(256) : std::string("dec"));
     case 11: return "munge ip6 traffic_class set " + num(256);
     case 12: return "munge ip6 flow_lbl set " + num(0x100000);
     case 13: return "munge ip6 hoplimit add " + num(256);
     case 14: return "munge tcp sport set " + num(65536);
-    case 15: return "munge tcp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
+    case 15:
+      return "munge tcp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
     case 16: return "munge udp sport set " + num(65536);
-    case 17: return "munge udp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
-    case 18: return "munge offset " + std::to_string(4 * r_.below(12)) + " u32 set " + num(1u << 31);
+    case 17:
+      return "munge udp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
+    case 18:
+      return "munge offset " + std::to_string(4 * r_.below(12)) + " u32 set " + num(1u << 31);
     default: return "munge ip tos set " + num(256) + " retain 0xfc";
   }
 }

@@ -1,18 +1,17 @@
 // Rewriting actions on real traffic: a frame arriving on a veth in namespace b is rewritten by the
-// program (pedit dst MAC and IP, csum, vlan push) and redirected out of another veth to namespace a,
-// whose kernel stack must accept it: a UDP socket there receives the payload only if the IP and
+// program (pedit dst MAC and IP, csum, vlan push) and redirected out of another veth to namespace
+// a, whose kernel stack must accept it: a UDP socket there receives the payload only if the IP and
 // UDP checksums are right; a packet socket sees the pushed tag (the stack moves it into the skb's
 // VLAN metadata, reported as PACKET_AUXDATA) and the checksums of the frame behind it.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
 
 #include <cstring>
 #include <optional>
@@ -170,11 +169,15 @@ class ActionsSystemTest : public ::testing::Test {
     peer_mac = peer_mac.substr(peer_mac.find("link/ether ") + 11, 17);
     const std::string rules =
         "filter add dev axb0 ingress pref 10 protocol ip flower ip_proto udp dst_port 5555 "
-        "action pedit ex munge eth dst set " + peer_mac + " munge ip dst set 10.7.1.2 "
+        "action pedit ex munge eth dst set " +
+        peer_mac +
+        " munge ip dst set 10.7.1.2 "
         "munge ip ttl dec pipe action csum iph and udp pipe "
         "action mirred egress redirect dev axb1\n"
         "filter add dev axb0 ingress pref 20 protocol ip flower ip_proto udp dst_port 6666 "
-        "action pedit ex munge eth dst set " + peer_mac + " munge ip dst set 10.7.2.2 pipe "
+        "action pedit ex munge eth dst set " +
+        peer_mac +
+        " munge ip dst set 10.7.2.2 pipe "
         "action csum iph and udp pipe action vlan push id 42 priority 5 pipe "
         "action mirred egress redirect dev axb1\n";
     ir::RuleSet set;

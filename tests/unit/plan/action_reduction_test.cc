@@ -81,10 +81,13 @@ TEST(ActionReduction, WhatCannotBeDoneExactlyIsPuntedWithItsReason) {
   ir::RuleSet rules;
   const std::string text =
       std::string(kHead) + "1 protocol ip flower ip_proto udp action vlan push id 5 continue\n" +
-      kHead + "2 protocol ip flower ip_proto tcp action pedit ex munge ip ttl dec pipe action goto chain 1\n" +
+      kHead +
+      "2 protocol ip flower ip_proto tcp action pedit ex munge ip ttl dec pipe action goto chain "
+      "1\n" +
       kHead + "3 protocol ip flower ip_proto icmp action csum sctp pipe action pass\n" + kHead +
       "4 protocol ipv6 flower ip_proto udp action skbedit priority 1:1\n" + kHead +
-      "5 protocol ipv6 flower ip_proto tcp action skbedit mark 1 pipe action skbedit queue_mapping 2\n" +
+      "5 protocol ipv6 flower ip_proto tcp action skbedit mark 1 pipe action skbedit queue_mapping "
+      "2\n" +
       kHead + "6 protocol ipv6 flower ip_proto icmpv6 action vlan pop_eth pipe action pass\n";
   Plan p = plan_text(text, rules);
   ASSERT_EQ(p.rules.size(), 6u);
