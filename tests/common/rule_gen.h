@@ -671,7 +671,10 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
   const bool classbench = o_.profile == Profile::kClassbench;
   const size_t kind =
       classbench ? r_.weighted({60, 40})
-                 : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2, 24});
+                 : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
+                                // Rewrites: fewer in medium sets, whose action code would
+                                // otherwise dominate the suite's compile and verifier time.
+                                o_.profile == Profile::kMedium ? 6u : 24u});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
