@@ -700,8 +700,8 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
     case 6:
       rule.effect = Effect::kPunt;
       rule.actions =
-          r_.pick<std::string>({"action vlan pop", "action skbedit mark 1", "action reclassify",
-                                "action mirred egress mirror dev veth1"});
+          r_.pick<std::string>({"action vlan pop_eth", "action skbedit priority 1:1",
+                                "action reclassify", "action mirred egress mirror dev veth1"});
       break;
     case 7:  // no action at all: the filter's verdict is pass
       rule.effect = Effect::kPass;
