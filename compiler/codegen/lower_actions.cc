@@ -9,6 +9,7 @@
 
 #include "codegen/action_emitter.h"
 #include "codegen/helpers.h"
+#include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
 namespace tc2xdp::codegen {
@@ -204,6 +205,7 @@ llvm::Value* ListLowering::ipv6_l4(llvm::Value* t4, uint8_t target, llvm::BasicB
 void ListLowering::pedit(const ir::PeditAction& p) {
   llvm::BasicBlock* stop = e_.block("pedit.done");
   for (const auto& k : p.keys) {
+    fn_.reload_packet_bounds();  // one verifier state per key, whatever path the last one took
     // The header offsets of the frame as it is now (an earlier key may have changed the type).
     llvm::Value* t4 = b_.CreateSelect(e_.tagged(), e_.c64(4), e_.c64(0), "t4");
     t4 = e_.offset(t4);
@@ -273,41 +275,78 @@ void ListLowering::pedit(const ir::PeditAction& p) {
 
 }  // namespace
 
-void lower_action_list(XdpFunction& fn, const plan::ActionList& list, llvm::Value* zero,
-                       llvm::AllocaInst* slot, llvm::GlobalVariable* devmap) {
+void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
+                        const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
+                        llvm::GlobalVariable* devmap) {
   llvm::IRBuilder<>& b = fn.builder();
   llvm::Value* saved_data = fn.data();
   llvm::Value* saved_end = fn.data_end();
-  fn.reload_packet_bounds();
+  auto* slot_type = llvm::ArrayType::get(b.getInt8Ty(), 8);
+  llvm::AllocaInst* slot = fn.create_stack_slot(slot_type, "untracked");
+  llvm::AllocaInst* resume_slot = fn.create_stack_slot(slot_type, "csum_resume");
   llvm::BasicBlock* drop = fn.create_block("actions.drop");
   ListLowering lowering(fn, zero, slot, drop);
   ActionEmitter e(fn, zero, slot, drop);
 
-  // skbedit mark: skb->mark = (mark & ~mask) | (value & mask) from 0 at ingress; the result is
-  // known here, and written first so a driver without metadata punts before any rewrite.
-  std::optional<uint32_t> mark;
-  for (const auto& step : list.steps)
-    if (const auto* s = std::get_if<ir::SkbeditAction>(&step); s && s->mark) {
-      const uint32_t mask = s->mark_mask.value_or(0xffffffff);
-      mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
-    }
-  if (mark) lowering.mark(*mark);
-  for (const auto& step : list.steps) {
-    // Fresh bounds per step: the paths that ended the previous step hold packet pointers with
-    // different verified ranges, which would keep the verifier from merging them here.
+  // One copy of the csum code per set of flags, shared by every list: a list stores where it
+  // resumes (untracked, so the callers' states look alike and the code is verified once), jumps
+  // in, and the shared code switches back to the resume points. The verifier then checks each
+  // csum once and each list's remainder once, instead of a csum per list.
+  struct SharedCsum {
+    llvm::BasicBlock* entry = nullptr;
+    std::vector<llvm::BasicBlock*> resumes;
+  };
+  std::map<uint32_t, SharedCsum> csums;
+
+  for (size_t i = 0; i < lists.size(); ++i) {
+    const plan::ActionList& list = lists[i];
+    b.SetInsertPoint(entries[i]);
     fn.reload_packet_bounds();
-    if (const auto* v = std::get_if<ir::VlanAction>(&step)) lowering.vlan(*v);
-    if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
-    if (const auto* c = std::get_if<ir::CsumAction>(&step)) detail::emit_csum(e, c->flags);
+    // skbedit mark: skb->mark = (mark & ~mask) | (value & mask) from 0 at ingress; the result is
+    // known here, and written first so a driver without metadata punts before any rewrite.
+    std::optional<uint32_t> mark;
+    for (const auto& step : list.steps)
+      if (const auto* s = std::get_if<ir::SkbeditAction>(&step); s && s->mark) {
+        const uint32_t mask = s->mark_mask.value_or(0xffffffff);
+        mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
+      }
+    if (mark) lowering.mark(*mark);
+    for (const auto& step : list.steps) {
+      // Fresh bounds per step: the paths that ended the previous step hold packet pointers with
+      // different verified ranges, which would keep the verifier from merging them here.
+      fn.reload_packet_bounds();
+      if (const auto* v = std::get_if<ir::VlanAction>(&step)) lowering.vlan(*v);
+      if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
+      if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
+        SharedCsum& shared = csums[c->flags];
+        if (!shared.entry) shared.entry = fn.create_block("csum.shared");
+        const uint64_t resume = shared.resumes.size();
+        untracked_u16(b, resume_slot, b.getInt64(resume));
+        b.CreateBr(shared.entry);
+        shared.resumes.push_back(fn.create_block("csum.resume"));
+        b.SetInsertPoint(shared.resumes.back());
+      }
+    }
+    fn.reload_packet_bounds();
+    switch (list.verdict) {
+      case plan::Terminal::Kind::kDrop: fn.return_action(XdpAction::kDrop); break;
+      case plan::Terminal::Kind::kRedirect:
+        // An empty devmap slot drops, like mirred to a device that has gone.
+        fn.return_value(redirect_map(b, devmap, b.getInt32(list.redirect_slot),
+                                     static_cast<uint64_t>(XdpAction::kDrop)));
+        break;
+      default: fn.return_action(XdpAction::kPass); break;
+    }
   }
-  switch (list.verdict) {
-    case plan::Terminal::Kind::kDrop: fn.return_action(XdpAction::kDrop); break;
-    case plan::Terminal::Kind::kRedirect:
-      // An empty devmap slot drops, like mirred to a device that has gone.
-      fn.return_value(redirect_map(b, devmap, b.getInt32(list.redirect_slot),
-                                   static_cast<uint64_t>(XdpAction::kDrop)));
-      break;
-    default: fn.return_action(XdpAction::kPass); break;
+  for (auto& [flags, shared] : csums) {
+    b.SetInsertPoint(shared.entry);
+    fn.reload_packet_bounds();
+    detail::emit_csum(e, flags);
+    // Back to the list that came in (the stored index reads back as an unknown u16).
+    llvm::Value* resume = untracked_u16_load(b, resume_slot);
+    llvm::SwitchInst* sw = b.CreateSwitch(resume, drop);  // no such caller: not reached
+    for (size_t r = 0; r < shared.resumes.size(); ++r)
+      sw->addCase(b.getInt64(r), shared.resumes[r]);
   }
   b.SetInsertPoint(drop);
   fn.return_action(XdpAction::kDrop);

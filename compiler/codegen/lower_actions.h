@@ -4,17 +4,19 @@
 
 #include <llvm/IR/IRBuilder.h>
 
+#include <vector>
+
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::codegen {
 
 class XdpFunction;
 
-// Emits `list` at the builder's position and ends every path with a return. `zero` is the opaque
-// runtime zero (verifier_hints.h); `redirect_map` the devmap for a redirect verdict. Packet bounds
+// Emits every list, list i starting in entries[i]; every path ends with a return. `zero` is the
+// opaque runtime zero (verifier_hints.h); `devmap` the devmap for a redirect verdict. Packet bounds
 // are reloaded inside; the caller's are reinstated before returning.
-// `slot` is an [8 x i8] stack slot the lists share (values routed through it are untracked).
-void lower_action_list(XdpFunction& fn, const plan::ActionList& list, llvm::Value* zero,
-                       llvm::AllocaInst* slot, llvm::GlobalVariable* redirect_map);
+void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
+                        const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
+                        llvm::GlobalVariable* devmap);
 
 }  // namespace tc2xdp::codegen

@@ -287,15 +287,13 @@ void ProgramLowering::build_epilogue() {
   llvm::BasicBlock* actions = fn_.create_block("exit.actions");
   sw->addCase(b_.getInt32(static_cast<uint32_t>(Exit::kActions)), actions);
   b_.SetInsertPoint(actions);
-  llvm::AllocaInst* slot =
-      fn_.create_stack_slot(llvm::ArrayType::get(b_.getInt8Ty(), 8), "untracked");
   llvm::SwitchInst* lists = b_.CreateSwitch(blind32(exit_redirect_), pass);
+  std::vector<llvm::BasicBlock*> entries;
   for (size_t i = 0; i < plan_.action_lists.size(); ++i) {
-    llvm::BasicBlock* block = fn_.create_block("actions" + std::to_string(i));
-    lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), block);
-    b_.SetInsertPoint(block);
-    lower_action_list(fn_, plan_.action_lists[i], key_.zero, slot, maps_.redirect->global);
+    entries.push_back(fn_.create_block("actions" + std::to_string(i)));
+    lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
   }
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global);
 }
 
 void ProgramLowering::build_miss() {

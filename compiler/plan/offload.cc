@@ -1,5 +1,6 @@
 #include "offload.h"
 
+#include <algorithm>
 #include <bit>
 #include <variant>
 
@@ -104,10 +105,16 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
   return out;
 }
 
-uint64_t estimated_action_insns(const ActionList& list) {
+uint64_t estimated_action_insns(const ActionList& list, const std::vector<ActionList>& existing) {
   constexpr uint32_t kCsumL4 = 2 | 4 | 8 | 16 | 32;  // icmp igmp tcp udp udplite
+  const auto has_csum = [&](uint32_t flags) {
+    for (const auto& other : existing)
+      for (const auto& step : other.steps)
+        if (const auto* c = std::get_if<ir::CsumAction>(&step); c && c->flags == flags) return true;
+    return false;
+  };
   uint64_t insns = 200;
-  int csums = 0;
+  std::vector<uint32_t> new_csums;
   for (const auto& step : list.steps) {
     if (const auto* p = std::get_if<ir::PeditAction>(&step)) {
       for (const auto& k : p->keys)
@@ -115,9 +122,12 @@ uint64_t estimated_action_insns(const ActionList& list) {
                      ? 2500
                      : 100;
     } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
-      // A later csum is entered from more verifier states than the first.
-      const uint64_t one = 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
-      insns += csums++ ? 2 * one : one;
+      insns += 300;  // the jump into the shared code and the way back
+      if (!has_csum(c->flags) &&
+          std::find(new_csums.begin(), new_csums.end(), c->flags) == new_csums.end()) {
+        new_csums.push_back(c->flags);
+        insns += 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
+      }
     } else {
       insns += 150;  // vlan, skbedit mark
     }

@@ -193,7 +193,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
       ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};
       const bool fresh = std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
                          plan.action_lists.end();
-      const uint64_t cost = fresh ? estimated_action_insns(list) : 0;
+      const uint64_t cost = fresh ? estimated_action_insns(list, plan.action_lists) : 0;
       if (action_insns + cost > kActionInsnBudget) {
         reason = "its actions' code (about " + std::to_string(cost) +
                  " verifier instructions) would take the program's action code past its budget (" +

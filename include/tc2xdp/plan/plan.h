@@ -158,9 +158,11 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
 // catches every packet the rule might match and no later rule steals one.
 ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
 
-// What verifying a list's code costs, in instructions the verifier processes (measured with
-// bpftool on this kernel: a csum walks tags, IPv6 extension headers and sums in chunks).
-uint64_t estimated_action_insns(const ActionList& list);
+// What verifying a list's code adds to a program that already has `existing`, in instructions the
+// verifier processes (measured with bpftool on this kernel). The csum code is shared by every list
+// with the same flags, so only a list with new flags pays for it (10-25k: it walks tags, IPv6
+// extension headers and sums in chunks).
+uint64_t estimated_action_insns(const ActionList& list, const std::vector<ActionList>& existing);
 
 // Action code of a whole program stays under this, so rule matching keeps most of the verifier's
 // 1M-instruction limit; a rule whose new list would pass it is punted.
