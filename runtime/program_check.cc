@@ -88,6 +88,11 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
       if (plan_->rules[i].stats_slot + 1 == *last) out.rule_index = i;
   }
   out.output = std::move(run->data_out);
+  if (run->meta_out.size() >= 4) {  // layout: the u32 mark just before the frame (host order)
+    uint32_t mark;
+    std::memcpy(&mark, run->meta_out.data() + run->meta_out.size() - 4, 4);
+    out.mark = mark;
+  }
   if (out.verdict == reference::Verdict::kRedirect && out.rule_index &&
       *out.rule_index < plan_->rules.size()) {
     const auto& terminal = plan_->rules[*out.rule_index].terminal;
@@ -146,6 +151,12 @@ std::string compare_outcomes(const ProgramOutcome& program, const reference::Out
       expected.verdict != reference::Verdict::kAborted && program.output != expected.output)
     diff += "output bytes: program " + to_hex(program.output) + ", reference " +
             to_hex(expected.output) + "; ";
+  // The mark travels with frames the program hands on (pass, redirect).
+  if ((expected.verdict == reference::Verdict::kPass ||
+       expected.verdict == reference::Verdict::kRedirect) &&
+      !expected.punted && program.mark != expected.mark)
+    diff += "mark: program " + (program.mark ? std::to_string(*program.mark) : "none") +
+            ", reference " + (expected.mark ? std::to_string(*expected.mark) : "none") + "; ";
   return diff;
 }
 

@@ -4,6 +4,8 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/ModuleUtils.h>
 
+#include <cstdlib>
+
 #include "codegen/bpf_target.h"
 #include "codegen/emit.h"
 
@@ -103,6 +105,11 @@ Result<BpfProgram> BpfModule::finish(const EmitOptions& options) {
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(*module_, &os)) {
+    if (const char* path = std::getenv("TC2XDP_DUMP_BAD_IR")) {  // debugging codegen
+      std::error_code ec;
+      llvm::raw_fd_ostream out(path, ec);
+      if (!ec) module_->print(out, nullptr);
+    }
     return Error{"llvm::verifyModule", 0, "codegen built invalid IR: " + os.str()};
   }
 

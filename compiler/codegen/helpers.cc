@@ -40,4 +40,17 @@ llvm::Value* xdp_adjust_head(llvm::IRBuilderBase& b, llvm::Value* ctx, llvm::Val
   return call_helper(b, BpfHelper::kXdpAdjustHead, b.getInt64Ty(), {ctx, delta32}, "adjusted");
 }
 
+llvm::Value* xdp_adjust_meta(llvm::IRBuilderBase& b, llvm::Value* ctx, int32_t delta) {
+  return call_helper(b, BpfHelper::kXdpAdjustMeta, b.getInt64Ty(), {ctx, b.getInt32(delta)},
+                     "meta_adjusted");
+}
+
+llvm::Value* csum_partial(llvm::IRBuilderBase& b, llvm::Value* to, uint32_t size,
+                          llvm::Value* seed) {
+  llvm::Value* null = llvm::ConstantPointerNull::get(b.getPtrTy());
+  return call_helper(
+      b, BpfHelper::kCsumDiff, b.getInt64Ty(),
+      {null, b.getInt32(0), to, b.getInt32(size), b.CreateTrunc(seed, b.getInt32Ty())}, "csum");
+}
+
 }  // namespace tc2xdp::codegen

@@ -17,6 +17,7 @@ enum class BpfHelper : uint32_t {
   kTracePrintk = 6,
   kGetSmpProcessorId = 8,
   kRedirect = 23,
+  kCsumDiff = 28,
   kXdpAdjustHead = 44,
   kRedirectMap = 51,
   kXdpAdjustMeta = 54,
@@ -43,5 +44,12 @@ llvm::Value* redirect_map(llvm::IRBuilderBase& b, llvm::GlobalVariable* map, llv
 // long bpf_xdp_adjust_head(struct xdp_md *ctx, int delta): 0 on success. Invalidates
 // data/data_end: reload them (XdpFunction::reload_packet_bounds) before touching the packet.
 llvm::Value* xdp_adjust_head(llvm::IRBuilderBase& b, llvm::Value* ctx, llvm::Value* delta);
+// long bpf_xdp_adjust_meta(struct xdp_md *ctx, int delta): 0 on success; invalidates data_meta
+// and the packet bounds like adjust_head.
+llvm::Value* xdp_adjust_meta(llvm::IRBuilderBase& b, llvm::Value* ctx, int32_t delta);
+// s64 bpf_csum_diff(NULL, 0, to, size, seed): csum_partial(to, size, seed), size a multiple of 4
+// up to 512; `to` may point into the packet.
+llvm::Value* csum_partial(llvm::IRBuilderBase& b, llvm::Value* to, uint32_t size,
+                          llvm::Value* seed);
 
 }  // namespace tc2xdp::codegen

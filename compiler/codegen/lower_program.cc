@@ -12,6 +12,7 @@
 
 #include "codegen/bpf_module.h"
 #include "codegen/helpers.h"
+#include "codegen/lower_actions.h"
 #include "codegen/lower_match.h"
 #include "codegen/lower_table.h"
 #include "codegen/verifier_hints.h"
@@ -22,7 +23,9 @@ namespace tc2xdp::codegen {
 namespace {
 
 // How a terminating rule leaves the program (the epilogue's verdict phi).
-enum class Exit : uint32_t { kPass = 0, kDrop = 1, kRedirect = 2 };
+// kActions: the rule's action list (the redirect phi carries its index) rewrites the frame and
+// returns its own verdict.
+enum class Exit : uint32_t { kPass = 0, kDrop = 1, kRedirect = 2, kActions = 4 };
 
 class ProgramLowering {
  public:
@@ -183,6 +186,7 @@ void ProgramLowering::emit_rule(size_t index, llvm::BasicBlock* block, llvm::Bas
   const uint32_t slot = planned.stats_slot;
   const uint32_t last = slot + 1;  // kLastMatchMap names rules by stats slot
   const plan::Terminal& terminal = planned.terminal;
+  if (terminal.actions) return exit_via_epilogue(slot, last, Exit::kActions, *terminal.actions);
   switch (terminal.kind) {
     case plan::Terminal::Kind::kPass:
     case plan::Terminal::Kind::kPunt: return exit_via_epilogue(slot, last, Exit::kPass, 0);
@@ -248,7 +252,8 @@ void ProgramLowering::emit_table(const plan::Table& table, llvm::BasicBlock* blo
   // RecordKind's pass, drop and redirect are the epilogue's Exit values.
   static_assert(static_cast<uint32_t>(RK::kPass) == static_cast<uint32_t>(Exit::kPass) &&
                 static_cast<uint32_t>(RK::kDrop) == static_cast<uint32_t>(Exit::kDrop) &&
-                static_cast<uint32_t>(RK::kRedirect) == static_cast<uint32_t>(Exit::kRedirect));
+                static_cast<uint32_t>(RK::kRedirect) == static_cast<uint32_t>(Exit::kRedirect) &&
+                static_cast<uint32_t>(RK::kActions) == static_cast<uint32_t>(Exit::kActions));
   exit_via_epilogue(hit.slot, hit.last, hit.kind, hit.arg);
   b_.SetInsertPoint(jump);
   bump_counters(hit.slot);
@@ -278,6 +283,18 @@ void ProgramLowering::build_epilogue() {
   // An empty devmap slot drops, like mirred to a device that has gone.
   fn_.return_value(redirect_map(b_, maps_.redirect->global, blind32(exit_redirect_),
                                 static_cast<uint64_t>(XdpAction::kDrop)));
+  if (plan_.action_lists.empty()) return;
+  // After the counters (which count the frame as it arrived), the winner's rewrites.
+  llvm::BasicBlock* actions = fn_.create_block("exit.actions");
+  sw->addCase(b_.getInt32(static_cast<uint32_t>(Exit::kActions)), actions);
+  b_.SetInsertPoint(actions);
+  llvm::SwitchInst* lists = b_.CreateSwitch(blind32(exit_redirect_), pass);
+  std::vector<llvm::BasicBlock*> entries;
+  for (size_t i = 0; i < plan_.action_lists.size(); ++i) {
+    entries.push_back(fn_.create_block("actions" + std::to_string(i)));
+    lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
+  }
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global);
 }
 
 void ProgramLowering::build_miss() {

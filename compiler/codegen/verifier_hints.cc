@@ -32,6 +32,12 @@ llvm::Value* untracked_u16(llvm::IRBuilderBase& b, llvm::AllocaInst* slot, llvm:
   return b.CreateZExt(back, value->getType());
 }
 
+llvm::Value* untracked_u16_load(llvm::IRBuilderBase& b, llvm::AllocaInst* slot) {
+  llvm::Value* at = b.CreateConstGEP1_32(b.getInt8Ty(), slot, 2);
+  llvm::Value* back = b.CreateAlignedLoad(b.getInt16Ty(), at, llvm::Align(2), true, "untracked");
+  return b.CreateZExt(back, b.getInt64Ty());
+}
+
 llvm::Value* optimization_barrier(llvm::IRBuilderBase& b, llvm::Value* value) {
   return empty_asm(b, value, /*side_effects=*/false);
 }

@@ -26,6 +26,9 @@ llvm::Value* opaque_zero(XdpFunction& fn);
 // header layout that led to it, and the parser is verified once per stage rather than once per
 // combination of earlier headers. `slot` is an [8 x i8] stack slot, reusable.
 llvm::Value* untracked_u16(llvm::IRBuilderBase& b, llvm::AllocaInst* slot, llvm::Value* value);
+// The u16 an earlier untracked_u16 left in `slot`, read back (i64) where it is needed, possibly
+// after other code: an unknown u16 to the verifier.
+llvm::Value* untracked_u16_load(llvm::IRBuilderBase& b, llvm::AllocaInst* slot);
 
 // Returns `value` unchanged through an empty inline asm (libbpf's barrier_var): LLVM cannot look
 // through it, so it cannot rewrite the arithmetic feeding it into compare-and-branch chains.

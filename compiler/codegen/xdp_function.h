@@ -58,6 +58,12 @@ class XdpFunction {
 
   // After bpf_xdp_adjust_head/tail every packet pointer is invalid: reload the bounds.
   void reload_packet_bounds();
+  // Reinstates bounds loaded earlier (code emitted after a block that reloaded them must use
+  // values that dominate it).
+  void set_packet_bounds(llvm::Value* data, llvm::Value* data_end) {
+    data_ = data;
+    data_end_ = data_end;
+  }
 
   // Attributes following instructions to line `line` of the module's source text.
   void set_line(unsigned line);

@@ -1,5 +1,6 @@
 // The plan in words, for `tc2xdp compile --emit plan`.
 #include <sstream>
+#include <variant>
 
 #include "tc2xdp/plan/plan.h"
 
@@ -15,6 +16,39 @@ const char* terminal_name(Terminal::Kind kind) {
     case Terminal::Kind::kPunt: return "punt";
   }
   return "?";
+}
+
+std::string describe_step(const ir::ActionBody& step) {
+  std::ostringstream out;
+  out << std::hex;
+  if (const auto* v = std::get_if<ir::VlanAction>(&step)) {
+    const char* op = v->op == ir::VlanAction::Op::kPush  ? "push"
+                     : v->op == ir::VlanAction::Op::kPop ? "pop"
+                                                         : "modify";
+    out << "vlan " << op;
+    if (v->op != ir::VlanAction::Op::kPop) {
+      out << " 0x" << v->protocol << " id " << std::dec << v->id;
+      if (v->priority) out << " prio " << int(*v->priority);
+    }
+  } else if (const auto* p = std::get_if<ir::PeditAction>(&step)) {
+    static const char* const headers[] = {"raw", "eth", "ip4", "ip6", "tcp", "udp", "icmp"};
+    static const char* const ops[] = {"set", "add", "dec", "preserve"};
+    out << "pedit";
+    for (const auto& k : p->keys) {
+      out << ' ' << headers[static_cast<int>(k.header)] << '+' << std::dec << k.offset << '/'
+          << int(k.width) << ' ' << ops[static_cast<int>(k.op)] << " 0x" << std::hex;
+      for (int i = 0; i < k.width; ++i) out << (k.value[i] >> 4) << (k.value[i] & 15);
+      if (k.retain) out << " retain 0x" << *k.retain;
+      out << ';';
+    }
+  } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
+    out << "csum 0x" << c->flags;
+  } else if (const auto* m = std::get_if<ir::SkbeditAction>(&step)) {
+    out << "mark 0x" << m->mark.value_or(0) << "/0x" << m->mark_mask.value_or(0xffffffff);
+  } else {
+    out << ir::action_kind_name(step);
+  }
+  return out.str();
 }
 
 namespace {
@@ -50,6 +84,11 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
     if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
     if (pr.terminal.kind == Terminal::Kind::kRedirect)
       out << " dev " << plan.redirects[pr.terminal.redirect_slot].dev;
+    if (pr.terminal.actions) {
+      out << " after";
+      for (const auto& step : plan.action_lists[*pr.terminal.actions].steps)
+        out << " [" << describe_step(step) << ']';
+    }
     if (!pr.offloaded) out << " (" << pr.punt_reason << ")";
     const auto& origin = rules.rules()[index].origin;
     if (origin.line) out << "  [" << origin.file << ':' << origin.line << ']';

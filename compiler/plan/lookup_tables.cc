@@ -129,6 +129,7 @@ class TableBuilder {
       r.kind = record_kind(pr.terminal);
       r.arg = r.kind == RecordKind::kGoto       ? pr.terminal.chain
               : r.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot
+              : r.kind == RecordKind::kActions  ? *pr.terminal.actions
                                                 : 0;
       if (r.kind == RecordKind::kGoto &&
           std::find(table.goto_chains.begin(), table.goto_chains.end(), r.arg) ==
@@ -221,6 +222,7 @@ std::vector<uint64_t> relaxed_mask(const std::vector<uint64_t>& mask,
 }
 
 RecordKind record_kind(const Terminal& t) {
+  if (t.actions) return RecordKind::kActions;
   switch (t.kind) {
     case Terminal::Kind::kDrop: return RecordKind::kDrop;
     case Terminal::Kind::kRedirect: return RecordKind::kRedirect;

@@ -1,5 +1,7 @@
 #include "offload.h"
 
+#include <algorithm>
+#include <bit>
 #include <variant>
 
 namespace tc2xdp::plan {
@@ -16,11 +18,42 @@ std::string unsupported_match_reason(const ir::Match& match) {
   return {};
 }
 
-Terminal reduce_actions(const std::vector<ir::Action>& actions, std::string& redirect_dev,
-                        std::string& reason) {
-  const auto punt = [&reason](std::string why) {
-    reason = std::move(why);
-    return Terminal{Terminal::Kind::kPunt};
+namespace {
+
+constexpr uint32_t kCsumSctp = 64;  // TCA_CSUM_UPDATE_FLAG_SCTP
+
+// Empty if the program can perform `body` as a frame rewrite step; otherwise why not.
+std::string unsupported_step_reason(const ir::ActionBody& body) {
+  if (const auto* v = std::get_if<ir::VlanAction>(&body)) {
+    if (v->op == ir::VlanAction::Op::kPopEth || v->op == ir::VlanAction::Op::kPushEth)
+      return "vlan pop_eth/push_eth is not offloaded";
+    return {};
+  }
+  if (std::holds_alternative<ir::PeditAction>(body)) return {};
+  if (const auto* c = std::get_if<ir::CsumAction>(&body)) {
+    if (c->flags & kCsumSctp) return "csum sctp (CRC32c over the payload) is not offloaded";
+    return {};
+  }
+  if (const auto* s = std::get_if<ir::SkbeditAction>(&body)) {
+    // Only the mark has a carrier at XDP (the metadata area); the rest is skb state.
+    if (s->priority) return "skbedit priority sets skb->priority, which XDP cannot";
+    if (s->queue_mapping) return "skbedit queue_mapping selects a TX queue, which XDP cannot";
+    if (s->ptype) return "skbedit ptype sets skb->pkt_type, which XDP cannot";
+    if (s->inherit_dsfield) return "skbedit inheritdsfield sets skb->priority, which XDP cannot";
+    return {};
+  }
+  return std::string("action ") + ir::action_kind_name(body) + " is not offloaded yet";
+}
+
+}  // namespace
+
+Reduction reduce_actions(const std::vector<ir::Action>& actions) {
+  Reduction out;
+  const auto punt = [&out](std::string why) {
+    out.reason = std::move(why);
+    out.terminal = Terminal{Terminal::Kind::kPunt};
+    out.steps.clear();
+    return out;
   };
   for (const auto& action : actions) {
     const auto& control = action.control;
@@ -31,18 +64,36 @@ Terminal reduce_actions(const std::vector<ir::Action>& actions, std::string& red
       // Any control but stolen makes mirred clone the packet and go on: a mirror in disguise.
       if (control.kind != ir::ControlKind::kStolen)
         return punt("mirred redirect followed by another action is not offloaded yet");
-      redirect_dev = mirred->dev;
-      return Terminal{Terminal::Kind::kRedirect};
+      out.redirect_dev = mirred->dev;
+      out.terminal = Terminal{Terminal::Kind::kRedirect};
+      return out;
     }
-    if (!std::holds_alternative<ir::GactAction>(action.body))
-      return punt(std::string("action ") + ir::action_kind_name(action.body) +
-                  " is not offloaded yet");
+    if (!std::holds_alternative<ir::GactAction>(action.body)) {
+      if (auto why = unsupported_step_reason(action.body); !why.empty()) return punt(why);
+      out.steps.push_back(action.body);
+    }
+    const bool rewrites = !out.steps.empty();
     switch (control.kind) {
       case ir::ControlKind::kPipe: continue;  // on to the next action
-      case ir::ControlKind::kOk: return Terminal{Terminal::Kind::kPass};
-      case ir::ControlKind::kDrop: return Terminal{Terminal::Kind::kDrop};
-      case ir::ControlKind::kContinue: return Terminal{Terminal::Kind::kContinue};
-      case ir::ControlKind::kGotoChain: return Terminal{Terminal::Kind::kGotoChain, control.arg};
+      case ir::ControlKind::kOk: out.terminal = Terminal{Terminal::Kind::kPass}; return out;
+      case ir::ControlKind::kDrop:
+        out.steps.clear();  // a dropped frame's rewrites are never seen
+        out.terminal = Terminal{Terminal::Kind::kDrop};
+        return out;
+      case ir::ControlKind::kContinue:
+        if (rewrites)
+          return punt(std::string(ir::action_kind_name(out.steps.back())) +
+                      " followed by continue is not offloaded (later filters would need the "
+                      "rewritten frame parsed again)");
+        out.terminal = Terminal{Terminal::Kind::kContinue};
+        return out;
+      case ir::ControlKind::kGotoChain:
+        if (rewrites)
+          return punt(std::string(ir::action_kind_name(out.steps.back())) +
+                      " followed by goto chain is not offloaded (the target chain would need the "
+                      "rewritten frame parsed again)");
+        out.terminal = Terminal{Terminal::Kind::kGotoChain, control.arg};
+        return out;
       case ir::ControlKind::kReclassify: return punt("reclassify is not offloaded");
       case ir::ControlKind::kStolen: return punt("stolen without redirect is not offloaded");
       case ir::ControlKind::kTrap: return punt("trap is not offloaded");
@@ -50,7 +101,38 @@ Terminal reduce_actions(const std::vector<ir::Action>& actions, std::string& red
     }
   }
   // No action, or pipe off the end: the filter's verdict is pass (TC_ACT_OK / TC_ACT_PIPE).
-  return Terminal{Terminal::Kind::kPass};
+  out.terminal = Terminal{Terminal::Kind::kPass};
+  return out;
+}
+
+uint64_t estimated_action_insns(const ActionList& list, const std::vector<ActionList>& existing) {
+  constexpr uint32_t kCsumL4 = 2 | 4 | 8 | 16 | 32;  // icmp igmp tcp udp udplite
+  const auto has_csum = [&](uint32_t flags) {
+    for (const auto& other : existing)
+      for (const auto& step : other.steps)
+        if (const auto* c = std::get_if<ir::CsumAction>(&step); c && c->flags == flags) return true;
+    return false;
+  };
+  uint64_t insns = 200;
+  std::vector<uint32_t> new_csums;
+  for (const auto& step : list.steps) {
+    if (const auto* p = std::get_if<ir::PeditAction>(&step)) {
+      for (const auto& k : p->keys)
+        insns += k.header == ir::PeditKey::Header::kTcp || k.header == ir::PeditKey::Header::kUdp
+                     ? 2500
+                     : 100;
+    } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
+      insns += 300;  // the jump into the shared code and the way back
+      if (!has_csum(c->flags) &&
+          std::find(new_csums.begin(), new_csums.end(), c->flags) == new_csums.end()) {
+        new_csums.push_back(c->flags);
+        insns += 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
+      }
+    } else {
+      insns += 150;  // vlan, skbedit mark
+    }
+  }
+  return insns;
 }
 
 }  // namespace tc2xdp::plan

@@ -11,9 +11,15 @@ namespace tc2xdp::plan {
 // Empty if every key of the match compiles; otherwise the reason it does not.
 std::string unsupported_match_reason(const ir::Match& match);
 
-// Reduces an action list to one terminal, following tcf_action_exec's control flow. Sets `reason`
-// and returns kPunt for anything XDP cannot do exactly. `redirect_dev` receives mirred's device.
-Terminal reduce_actions(const std::vector<ir::Action>& actions, std::string& redirect_dev,
-                        std::string& reason);
+// An action list reduced to what XDP runs: frame rewrites in order, then one terminal.
+struct Reduction {
+  Terminal terminal;                  // kPunt when `reason` is set; `actions` is left unset
+  std::vector<ir::ActionBody> steps;  // vlan, pedit, csum, skbedit mark, in action order
+  std::string redirect_dev;           // mirred's device, for kRedirect
+  std::string reason;                 // why the rule is punted; empty when it is not
+};
+
+// Follows tcf_action_exec's control flow. Anything XDP cannot do exactly is a punt with a reason.
+Reduction reduce_actions(const std::vector<ir::Action>& actions);
 
 }  // namespace tc2xdp::plan

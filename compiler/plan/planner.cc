@@ -54,6 +54,11 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << plan.max_chain_hops;
   fp << " devmap " << plan.redirect_slots;
   for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const ActionList& list = plan.action_lists[i];
+    fp << "\nactions " << i << ' ' << int(list.verdict) << '/' << list.redirect_slot << ':';
+    for (const auto& step : list.steps) fp << ' ' << describe_step(step);
+  }
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;
     for (const ChainUnit& unit : chain.units) {
@@ -61,7 +66,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
         const PlannedRule& pr = plan.rules[unit.index];
         fp << "\n rule " << pr.pref << '/' << pr.handle << '/' << pr.stats_slot << '/'
            << int(pr.terminal.kind) << '/' << pr.terminal.chain << '/' << pr.terminal.redirect_slot
-           << '/' << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
+           << '/' << (pr.terminal.actions ? int64_t(*pr.terminal.actions) : -1) << '/'
+           << pr.offloaded << '/' << pr.indev_ifindex.value_or(0) << '/'
            << rules.rules()[unit.index].skip_sw << '/' << ir::match_key(rules.rules()[unit.index]);
         continue;
       }
@@ -109,6 +115,14 @@ class StatsSlots {
   uint32_t size_ = 0;
 };
 
+// Rules with the same steps and verdict share one list (one block of code).
+uint32_t action_list_id(Plan& plan, ActionList list) {
+  for (size_t i = 0; i < plan.action_lists.size(); ++i)
+    if (plan.action_lists[i] == list) return static_cast<uint32_t>(i);
+  plan.action_lists.push_back(std::move(list));
+  return static_cast<uint32_t>(plan.action_lists.size() - 1);
+}
+
 }  // namespace
 
 Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics& diags) {
@@ -117,10 +131,26 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   RedirectSlots redirect_slots;
   std::map<uint32_t, ChainPlan> chains;
   chains[0].chain = 0;
+  uint64_t action_insns = 0;  // estimated verifier cost of the action lists so far
   for (size_t i = 0; i < rules.size(); ++i) {
     const ir::Rule& rule = rules.rules()[i];
+    // Rules with the same steps and verdict share one list (one block of code), within a budget
+    // of verifier instructions for all of them.
+    const ActionSink file_actions = [&](ActionList list, std::string& reason) {
+      const bool fresh = std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
+                         plan.action_lists.end();
+      const uint64_t cost = fresh ? estimated_action_insns(list, plan.action_lists) : 0;
+      if (action_insns + cost > kActionInsnBudget) {
+        reason = "its actions' code (about " + std::to_string(cost) +
+                 " verifier instructions) would take the program's action code past its budget (" +
+                 std::to_string(kActionInsnBudget) + ")";
+        return std::optional<uint32_t>{};
+      }
+      action_insns += cost;
+      return std::optional<uint32_t>(action_list_id(plan, std::move(list)));
+    };
     PlannedRule pr = plan_rule(rule, i, slots.assign({rule.chain, rule.pref, rule.handle}), options,
-                               redirect_slots, true, diags);
+                               redirect_slots, true, file_actions, diags);
     chains[rule.chain].chain = rule.chain;
     chains[rule.chain].rules.push_back(i);
     plan.rules.push_back(std::move(pr));
@@ -135,6 +165,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
   plan_lookup(plan, rules, options.lookup);
+  plan.estimated_verifier_insns += action_insns;
   // A live bucket map that still has room is kept: its size is the plan's.
   size_t buckets = 0;
   for (const Table& t : plan.tables) buckets += t.buckets.size();

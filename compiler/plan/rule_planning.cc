@@ -7,7 +7,8 @@
 namespace tc2xdp::plan {
 
 PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
-                      RedirectSlots& redirects, bool new_redirects, Diagnostics& diags) {
+                      RedirectSlots& redirects, bool new_redirects, const ActionSink& actions,
+                      Diagnostics& diags) {
   PlannedRule pr;
   pr.rule_index = index;
   pr.chain = rule.chain;
@@ -20,8 +21,13 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
   if (rule.match.indev && options.resolve_device)
     pr.indev_ifindex = options.resolve_device(*rule.match.indev);
   std::string reason = unsupported_match_reason(rule.match);
-  std::string redirect_dev;
-  if (reason.empty()) pr.terminal = reduce_actions(rule.actions, redirect_dev, reason);
+  Reduction reduced;
+  if (reason.empty()) {
+    reduced = reduce_actions(rule.actions);
+    reason = reduced.reason;
+    pr.terminal = reduced.terminal;
+  }
+  const std::string& redirect_dev = reduced.redirect_dev;
   if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
     reason = "indev " + *rule.match.indev + " does not exist here";
   if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
@@ -33,6 +39,10 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
       pr.terminal.redirect_slot = redirects[redirect_dev] = next;
     } else
       reason = "redirect to " + redirect_dev + " needs a new devmap slot";
+  }
+  if (reason.empty() && !reduced.steps.empty()) {
+    ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};
+    if (auto id = actions(std::move(list), reason)) pr.terminal.actions = *id;
   }
   if (!reason.empty()) {
     pr.offloaded = false;

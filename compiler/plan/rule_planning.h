@@ -2,7 +2,9 @@
 // two cannot disagree about a rule's terminal, punt reason or the headers it needs parsed.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "tc2xdp/diagnostic.h"
@@ -13,11 +15,16 @@ namespace tc2xdp::plan {
 // Devices named by mirred redirects, and their devmap slots.
 using RedirectSlots = std::map<std::string, uint32_t>;
 
+// Files a rule's action list (rewrites, then its verdict): its Plan::action_lists index, or
+// nullopt with the reason the rule must be punted.
+using ActionSink = std::function<std::optional<uint32_t>(ActionList list, std::string& reason)>;
+
 // `rule` planned at `index` with stats slot `slot`. A redirect to a device not yet in `redirects`
-// is given the next slot there when `new_redirects` is set, else the rule is punted. A punted
-// rule gets a warning in `diags`.
+// is given the next slot there when `new_redirects` is set, else the rule is punted. Rewrites go
+// to `actions`. A punted rule gets a warning in `diags`.
 PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
-                      RedirectSlots& redirects, bool new_redirects, Diagnostics& diags);
+                      RedirectSlots& redirects, bool new_redirects, const ActionSink& actions,
+                      Diagnostics& diags);
 
 // Adds to `parse` what the program must parse for `rule` to evaluate `match`.
 void note_fields(const ir::Rule& rule, const ir::Match& match, ParsePlan& parse);

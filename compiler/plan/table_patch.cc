@@ -106,7 +106,19 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   // A redirect to a device the program has no slot for takes one of the devmap's spare slots.
   Diagnostics warnings;
   std::map<std::string, uint32_t> redirects = redirects_;
-  const PlannedRule pr = plan_rule(rule, SIZE_MAX, *slot, options_, redirects, true, warnings);
+  // Action lists are code: a rule may only reuse one the program has.
+  bool needs_code = false;
+  const ActionSink existing_lists = [&](ActionList list, std::string& reason) {
+    auto it = std::find(plan_.action_lists.begin(), plan_.action_lists.end(), list);
+    if (it != plan_.action_lists.end())
+      return std::optional<uint32_t>(static_cast<uint32_t>(it - plan_.action_lists.begin()));
+    needs_code = true;
+    reason = "new action code";
+    return std::optional<uint32_t>{};
+  };
+  const PlannedRule pr =
+      plan_rule(rule, SIZE_MAX, *slot, options_, redirects, true, existing_lists, warnings);
+  if (needs_code) return why = "its actions need code the program does not have", std::nullopt;
   std::optional<std::pair<uint32_t, uint32_t>> devmap;
   if (redirects.size() > redirects_.size()) {
     const auto added = std::find_if(redirects.begin(), redirects.end(),
@@ -148,7 +160,9 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   if (terms.src_port) record.src_port = *terms.src_port;
   if (terms.dst_port) record.dst_port = *terms.dst_port;
   record.kind = record_kind(pr.terminal);
-  record.arg = record.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot : 0;
+  record.arg = record.kind == RecordKind::kRedirect  ? pr.terminal.redirect_slot
+               : record.kind == RecordKind::kActions ? *pr.terminal.actions
+                                                     : 0;
 
   // The most specific tuple the probe reaches it under (a compiled tuple's floor must be at or
   // below its ordinal; a spare's floor is lowered) whose bucket for its key has room; else an

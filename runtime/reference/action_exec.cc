@@ -19,7 +19,7 @@ struct Step {
 };
 
 Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& options,
-             ActionResult& out) {
+             ActionResult& out, std::optional<uint32_t>& mark) {
   std::string note;
   const ir::Control shot{ir::ControlKind::kDrop};
   Step step{a.control};
@@ -55,6 +55,11 @@ Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& op
     apply_pedit(*p, frame, note);
   } else if (const auto* c = std::get_if<ir::CsumAction>(&a.body)) {
     if (!apply_csum(*c, frame, note)) step.control = shot;
+  } else if (const auto* s = std::get_if<ir::SkbeditAction>(&a.body); s && s->mark) {
+    // tcf_skbedit_act: skb->mark &= ~mask; skb->mark |= mark & mask (mask defaults to all ones).
+    const uint32_t mask = s->mark_mask.value_or(0xffffffff);
+    mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
+    note = "skbedit mark " + std::to_string(*mark) + ", frame unchanged";
   } else if (std::holds_alternative<ir::SkbeditAction>(a.body) ||
              std::holds_alternative<ir::TunnelKeyAction>(a.body)) {
     note = std::string(ir::action_kind_name(a.body)) + ": metadata only, frame unchanged";
@@ -84,7 +89,7 @@ Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& op
 }  // namespace
 
 ActionResult run_actions(const std::vector<ir::Action>& actions, std::vector<uint8_t>& frame,
-                         const Options& options) {
+                         const Options& options, std::optional<uint32_t>& mark) {
   ActionResult out;
   const ir::Control ok{ir::ControlKind::kOk};
   int jump_ttl = kJumpTtl;
@@ -95,7 +100,7 @@ restart:
       --skip;
       continue;
     }
-    const Step step = run_one(actions[i], frame, options, out);
+    const Step step = run_one(actions[i], frame, options, out, mark);
     out.control = step.control;
     if (step.stop) return out;
     if (step.control.kind == ir::ControlKind::kJump) {

@@ -18,7 +18,8 @@ struct ActionResult {
   std::vector<std::string> notes;            // one per action run
 };
 
+// `mark` is skb->mark (nullopt: never set, 0 at ingress); skbedit mark updates it.
 ActionResult run_actions(const std::vector<ir::Action>& actions, std::vector<uint8_t>& frame,
-                         const Options& options);
+                         const Options& options, std::optional<uint32_t>& mark);
 
 }  // namespace tc2xdp::reference::detail

@@ -248,6 +248,10 @@ class RuleGenerator {
   void add_mac(Draft& d, bool dst);
   void add_punt_match(Draft& d);
   void make_actions(GenRule& rule, uint32_t last_chain);
+  // Frame rewrites (vlan, pedit, csum, skbedit mark), each "action ... pipe", then a verdict.
+  void make_rewrites(GenRule& rule, uint32_t last_chain);
+  std::string rewrite_step();
+  std::string pedit_munge();
   void set_goto(GenRule& rule, uint32_t chain);
   void add_chain_defaults(std::vector<GenRule>& rules, uint32_t last_chain, uint32_t max_pref);
   void ensure_reachable(std::vector<GenRule>& rules, uint32_t last_chain);
@@ -667,7 +671,10 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
   const bool classbench = o_.profile == Profile::kClassbench;
   const size_t kind =
       classbench ? r_.weighted({60, 40})
-                 : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2});
+                 : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
+                                // Rewrites: fewer in medium sets, whose action code would
+                                // otherwise dominate the suite's compile and verifier time.
+                                o_.profile == Profile::kMedium ? 6u : 24u});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
@@ -693,12 +700,122 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
     case 6:
       rule.effect = Effect::kPunt;
       rule.actions =
-          r_.pick<std::string>({"action vlan pop", "action skbedit mark 1", "action reclassify",
-                                "action mirred egress mirror dev veth1"});
+          r_.pick<std::string>({"action vlan pop_eth", "action skbedit priority 1:1",
+                                "action reclassify", "action mirred egress mirror dev veth1"});
       break;
-    default:  // no action at all: the filter's verdict is pass
+    case 7:  // no action at all: the filter's verdict is pass
       rule.effect = Effect::kPass;
       rule.actions.clear();
+      break;
+    default: make_rewrites(rule, last_chain);
+  }
+}
+
+inline std::string RuleGenerator::pedit_munge() {
+  auto mac = [&] {
+    char b[32];
+    snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", r_.byte() & 0xfe, r_.byte(), r_.byte(),
+             r_.byte(), r_.byte(), r_.byte());
+    return std::string(b);
+  };
+  auto ip4 = [&] {
+    return std::to_string(r_.byte()) + "." + std::to_string(r_.byte()) + "." +
+           std::to_string(r_.byte()) + "." + std::to_string(r_.byte());
+  };
+  auto ip6 = [&] {
+    char b[64];
+    snprintf(b, sizeof b, "2001:db8:%x::%x:%x", unsigned(r_.below(0x10000)),
+             unsigned(r_.below(0x10000)), unsigned(r_.below(0x10000)));
+    return std::string(b);
+  };
+  auto num = [&](uint64_t below) { return std::to_string(r_.below(below)); };
+  switch (r_.weighted({6, 6, 8, 8, 4, 6, 6, 4, 5, 5, 4, 4, 3, 3, 5, 5, 5, 5, 3, 2})) {
+    case 0: return "munge eth dst set " + mac();
+    case 1: return "munge eth src set " + mac();
+    case 2: return "munge ip src set " + ip4();
+    case 3: return "munge ip dst set " + ip4();
+    case 4: return "munge ip tos set " + num(256);
+    case 5: return "munge ip ttl set " + num(256);
+    case 6: return "munge ip ttl dec";
+    case 7: return "munge ip ttl add " + num(256);
+    case 8: return "munge ip6 src set " + ip6();
+    case 9: return "munge ip6 dst set " + ip6();
+    case 10:
+      return "munge ip6 hoplimit " + (r_.chance(0.5) ? "set " + num(256) : std::string("dec"));
+    case 11: return "munge ip6 traffic_class set " + num(256);
+    case 12: return "munge ip6 flow_lbl set " + num(0x100000);
+    case 13: return "munge ip6 hoplimit add " + num(256);
+    case 14: return "munge tcp sport set " + num(65536);
+    case 15:
+      return "munge tcp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
+    case 16: return "munge udp sport set " + num(65536);
+    case 17:
+      return "munge udp dport " + (r_.chance(0.7) ? "set " : std::string("add ")) + num(65536);
+    case 18:
+      return "munge offset " + std::to_string(4 * r_.below(12)) + " u32 set " + num(1u << 31);
+    default: return "munge ip tos set " + num(256) + " retain 0xfc";
+  }
+}
+
+inline std::string RuleGenerator::rewrite_step() {
+  auto vid = [&] { return std::to_string(r_.below(4095)); };
+  switch (r_.weighted({10, 6, 6, 30, 16, 6})) {
+    case 0: {
+      std::string s = "vlan push id " + vid();
+      if (r_.chance(0.4)) s += " protocol " + r_.pick<std::string>({"802.1q", "802.1ad"});
+      if (r_.chance(0.5)) s += " priority " + std::to_string(r_.below(8));
+      return s;
+    }
+    case 1: return "vlan pop";
+    case 2: {
+      std::string s = "vlan modify id " + vid();
+      if (r_.chance(0.5)) s += " priority " + std::to_string(r_.below(8));
+      if (r_.chance(0.4)) s += " protocol " + r_.pick<std::string>({"802.1q", "802.1ad"});
+      return s;
+    }
+    case 3: {
+      std::string s = "pedit ex";
+      for (size_t n = r_.range(1, 3); n > 0; --n) s += " " + pedit_munge();
+      return s;
+    }
+    case 4: {
+      std::string s = "csum";
+      const char* names[] = {"iph", "icmp", "igmp", "tcp", "udp", "udplite"};
+      bool any = false;
+      for (const char* n : names)
+        if (r_.chance(0.45)) s += std::string(" ") + n, any = true;
+      if (!any) s += r_.chance(0.5) ? " iph and tcp" : " iph and udp";
+      return s;
+    }
+    default: {
+      std::string s = "skbedit mark " + std::to_string(r_.below(1u << 20));
+      if (r_.chance(0.3)) s += "/0x" + std::string(r_.chance(0.5) ? "ff" : "ffff00");
+      return s;
+    }
+  }
+}
+
+// A rewrite chain ending in a verdict; rarely one the planner must punt (continue/goto after a
+// rewrite, a punted skbedit field), so the reasons stay exercised.
+inline void RuleGenerator::make_rewrites(GenRule& rule, uint32_t last_chain) {
+  rule.actions.clear();
+  for (size_t n = r_.range(1, 3); n > 0; --n) rule.actions += "action " + rewrite_step() + " pipe ";
+  switch (r_.weighted({30, 35, 25, 5, 3, 2})) {
+    case 0: rule.effect = Effect::kDrop, rule.actions += "action drop"; break;
+    case 1: rule.effect = Effect::kPass, rule.actions += "action pass"; break;
+    case 2:
+      rule.effect = Effect::kRedirect;
+      rule.actions += "action mirred egress redirect dev veth1";
+      break;
+    case 3:  // the last step's own verdict (pipe off the end: pass)
+      rule.effect = Effect::kPass;
+      rule.actions.resize(rule.actions.size() - 6);  // drop " pipe "
+      break;
+    case 4: rule.effect = Effect::kPunt, rule.actions += "action continue"; break;
+    default:
+      rule.effect = Effect::kPunt;
+      rule.actions += "action skbedit priority 1:1";
+      (void)last_chain;
   }
 }
 

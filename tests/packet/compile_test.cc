@@ -443,7 +443,7 @@ TEST(Compile, Redirect) {
 }
 
 TEST(Compile, PuntedRulesPassAndShadow) {
-  LOAD_OR_RETURN(p, rule("pref 10 protocol ip flower dst_ip 10.0.0.1 action vlan push id 5") +
+  LOAD_OR_RETURN(p, rule("pref 10 protocol ip flower dst_ip 10.0.0.1 action skbedit priority 1:1") +
                         rule("pref 20 protocol ip flower dst_ip 10.0.0.0/24 action drop") +
                         rule("pref 30 protocol ip flower indev lo dst_ip 10.0.1.1 action drop") +
                         rule("pref 40 protocol ip flower indev other action drop"));

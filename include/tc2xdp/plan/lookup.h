@@ -43,7 +43,8 @@ struct Tuple {
 };
 
 // How a record ends classification (the program's switch on TableRecord::kind).
-enum class RecordKind : uint32_t { kPass = 0, kDrop = 1, kRedirect = 2, kGoto = 3 };
+// kActions: run Plan::action_lists[arg] (its rewrites, then its own verdict).
+enum class RecordKind : uint32_t { kPass = 0, kDrop = 1, kRedirect = 2, kGoto = 3, kActions = 4 };
 
 struct TableRecord {
   size_t rule = 0;                    // index into Plan::rules
@@ -52,7 +53,7 @@ struct TableRecord {
   ir::PortRange src_port{0, 0xffff};  // host order, inclusive
   ir::PortRange dst_port{0, 0xffff};
   RecordKind kind = RecordKind::kPass;
-  uint32_t arg = 0;  // redirect slot or goto chain
+  uint32_t arg = 0;  // redirect slot, goto chain or action list
 };
 
 struct TableBucket {

@@ -36,6 +36,9 @@ struct ParsePlan {
 };
 
 // What a rule does when it matches, reduced to what XDP can do.
+// `actions`, when set, names the Plan::action_lists entry whose frame rewrites run before the
+// verdict (only for pass, drop and redirect: a rewrite before continue or goto is punted, since
+// later rules would need the rewritten frame parsed again).
 struct Terminal {
   enum class Kind : uint8_t {
     kPass,       // XDP_PASS (ok, pipe at the end, trap, no action)
@@ -45,10 +48,25 @@ struct Terminal {
     kRedirect,   // XDP_REDIRECT through the devmap slot `redirect_slot`
     kPunt,       // not offloadable: XDP_PASS untouched, so the stack decides
   };
+  Terminal() = default;
+  explicit Terminal(Kind k, uint32_t goto_chain = 0, uint32_t slot = 0)
+      : kind(k), chain(goto_chain), redirect_slot(slot) {}
   Kind kind = Kind::kPass;
   uint32_t chain = 0;
   uint32_t redirect_slot = 0;
+  std::optional<uint32_t> actions;
   bool operator==(const Terminal&) const = default;
+};
+
+// The frame rewrites an offloaded rule performs, in action order: vlan push/pop/modify, pedit,
+// csum, skbedit mark. The list's verdict is the rule's Terminal (pass, drop or redirect). Lists
+// are code (one block each, shared by every rule with the same steps and verdict); which list a
+// rule runs is data (a table record's argument).
+struct ActionList {
+  std::vector<ir::ActionBody> steps;
+  Terminal::Kind verdict = Terminal::Kind::kPass;  // kPass, kDrop or kRedirect
+  uint32_t redirect_slot = 0;
+  bool operator==(const ActionList&) const = default;
 };
 
 struct PlannedRule {
@@ -94,8 +112,9 @@ struct Plan {
   // The devmap's size: the targets plus headroom, so a rule redirecting to another device can be
   // filed in place (its slot is map data).
   uint32_t redirect_slots = 1;
-  uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
-  uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
+  std::vector<ActionList> action_lists;  // Terminal::actions indexes
+  uint32_t stats_slots = 0;              // the counters map's size (>= every rule's slot + 1)
+  uint32_t max_chain_hops = 16;          // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
   TableLayout table_layout;    // W: the widest table's packed words
   uint32_t table_buckets = 0;  // the bucket map's size (with headroom)
@@ -146,9 +165,21 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
 // catches every packet the rule might match and no later rule steals one.
 ir::Match evaluated_match(const ir::Rule& rule, const PlannedRule& planned);
 
+// What verifying a list's code adds to a program that already has `existing`, in instructions the
+// verifier processes (measured with bpftool on this kernel). The csum code is shared by every list
+// with the same flags, so only a list with new flags pays for it (10-25k: it walks tags, IPv6
+// extension headers and sums in chunks).
+uint64_t estimated_action_insns(const ActionList& list, const std::vector<ActionList>& existing);
+
+// Action code of a whole program stays under this, so rule matching keeps most of the verifier's
+// 1M-instruction limit; a rule whose new list would pass it is punted.
+inline constexpr uint64_t kActionInsnBudget = 300000;
+
 // A human-readable account of the plan: what is parsed, each rule's terminal or punt reason.
 std::string describe(const Plan& plan, const ir::RuleSet& rules);
 const char* terminal_name(Terminal::Kind kind);
+// One rewrite step with all its arguments ("vlan push 0x8100 id 5 prio 3", "pedit ip4+8 add ..").
+std::string describe_step(const ir::ActionBody& step);
 
 // Per-rule counters as the program stores them (one per CPU, summed by the runtime).
 struct RuleCounters {

@@ -58,6 +58,9 @@ struct Outcome {
   std::vector<RuleRef> hits;       // every rule that matched, in order (counters)
   std::optional<uint32_t> redirect_ifindex;
   std::vector<uint8_t> output;  // the frame as the actions left it
+  // skb->mark as skbedit left it (nullopt: no skbedit mark ran). The program hands it on in the
+  // XDP metadata area (docs/semantics.md).
+  std::optional<uint32_t> mark;
   bool punted = false;          // ended on a rule the compiler cannot offload
   std::string explanation;      // one line per step, for `tc2xdp trace`
 };

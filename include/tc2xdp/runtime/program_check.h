@@ -20,6 +20,7 @@ struct ProgramOutcome {
   std::optional<size_t> rule_index;  // the rule whose action ended classification
   std::optional<uint32_t> redirect_ifindex;
   std::vector<uint8_t> output;
+  std::optional<uint32_t> mark;  // the metadata area's mark, when the program left one
 };
 
 class LoadedProgram {

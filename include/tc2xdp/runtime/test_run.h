@@ -20,6 +20,7 @@ struct TestRunOptions {
 struct TestRunResult {
   uint32_t retval = 0;            // the XDP action
   std::vector<uint8_t> data_out;  // the frame after the program (empty for live frames)
+  std::vector<uint8_t> meta_out;  // the XDP metadata area the program left before the frame
   uint32_t duration_ns = 0;       // average per repetition, as the kernel measured it
 };
 

@@ -63,7 +63,9 @@ TEST(Planner, UnsupportedRulesArePuntedWithAReasonAndAWarning) {
   Diagnostics d;
   ir::Rule ct = rule(0, 1, {gact(ControlKind::kDrop)});
   ct.match.set(Field::kCtState, ir::MaskedValue::from_u64(2, ir::kCtTracked, ir::kCtTracked));
-  ir::Rule vlan_pop = rule(0, 2, {ir::Action{ir::VlanAction{}, {ControlKind::kPipe}, {}}});
+  ir::VlanAction pop_eth;
+  pop_eth.op = ir::VlanAction::Op::kPopEth;
+  ir::Rule vlan_pop = rule(0, 2, {ir::Action{pop_eth, {ControlKind::kPipe}, {}}});
   ir::Rule mirror = rule(0, 3, {redirect("veth1", ControlKind::kPipe), gact(ControlKind::kDrop)});
   ir::Rule reclassify = rule(0, 4, {gact(ControlKind::kReclassify)});
   Plan p = plan_of({ct, vlan_pop, mirror, reclassify}, d);

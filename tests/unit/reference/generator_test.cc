@@ -140,9 +140,19 @@ TEST(GeneratorRules, CoversTheFlowerVocabulary) {
                            " action continue",
                            " action pipe action drop",
                            " mirred egress redirect dev veth1",
-                           " action vlan pop",
-                           " action skbedit mark 1",
-                           " action reclassify"}) {
+                           " action vlan pop_eth",
+                           " action skbedit priority 1:1",
+                           " action reclassify",
+                           " action vlan push id ",
+                           " action vlan pop pipe",
+                           " action vlan modify id ",
+                           " munge ip dst set ",
+                           " munge ip6 src set ",
+                           " munge tcp dport ",
+                           " munge ip ttl dec",
+                           " action csum ",
+                           " action skbedit mark ",
+                           " action mirred egress redirect dev veth1\n"}) {
     EXPECT_NE(all.find(word), std::string::npos) << "no generated line contains '" << word << "'";
   }
 }
