@@ -6,10 +6,10 @@
 //
 // A frame may be classified by any rule set from the one current when it was sent to the one
 // being applied when it arrived (passed frames), or a few generations on (dropped frames, which
-// never arrive): its verdict must be that of one of them. Frames whose window holds one verdict only
-// are the bulk; the test requires that they are.
-#include <gtest/gtest.h>
+// never arrive): its verdict must be that of one of them. Frames whose window holds one verdict
+// only are the bulk; the test requires that they are.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -91,7 +91,7 @@ TEST(UpdateSequence, EveryPacketIsClassifiedByARuleSetCurrentForIt) {
   ASSERT_TRUE(dp.ok()) << dp.error().to_string();
 
   std::atomic<uint32_t> generation = 0;
-  std::atomic<bool> stop = false;
+  std::atomic<bool> stop_sending = false, stop_receiving = false;
   // The receiver: frames XDP passed, with the generation when they arrived.
   const int rx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
   ASSERT_GE(rx, 0);
@@ -108,7 +108,7 @@ TEST(UpdateSequence, EveryPacketIsClassifiedByARuleSetCurrentForIt) {
   std::mutex arrived_mutex;
   std::thread receiver([&] {
     std::array<uint8_t, 2048> frame{};
-    while (!stop) {
+    while (!stop_receiving) {
       const ssize_t n = recv(rx, frame.data(), frame.size(), 0);
       const uint32_t now = generation.load();
       if (n < 50 || frame[12] != 0x08 || frame[13] != 0x00 || frame[23] != 17) continue;
@@ -125,7 +125,7 @@ TEST(UpdateSequence, EveryPacketIsClassifiedByARuleSetCurrentForIt) {
     NetnsScope in_a(topo.a());
     RawSender out("usa0");
     std::mt19937 pick(11);
-    while (!stop) {
+    while (!stop_sending) {
       for (int i = 0; i < 4; ++i) {
         const uint64_t seq = sent.size();
         const auto port = static_cast<uint16_t>(pick() % kPorts);
@@ -176,9 +176,12 @@ TEST(UpdateSequence, EveryPacketIsClassifiedByARuleSetCurrentForIt) {
     generation.store(static_cast<uint32_t>(states.size() - 1));
     std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  stop = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop_sending = true;
   sender.join();
+  // Frames still in flight reach the receiver before it stops listening.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop_receiving = true;
   receiver.join();
   tpacket_stats socket_stats{};
   socklen_t len = sizeof socket_stats;
@@ -196,8 +199,8 @@ TEST(UpdateSequence, EveryPacketIsClassifiedByARuleSetCurrentForIt) {
     const Sent& s = sent[seq];
     const bool passed = arrived[seq] != 0;
     // An update in progress when the frame arrived may already have been classifying it.
-    const uint32_t until = std::min<uint32_t>(
-        last, passed ? arrived[seq] - 1 + 1 : s.generation + kDropWindow);
+    const uint32_t until =
+        std::min<uint32_t>(last, passed ? arrived[seq] - 1 + 1 : s.generation + kDropWindow);
     bool allowed = false, all_same = true;
     const bool first_drops = states[s.generation][s.port] == kDropRule;
     for (uint32_t g = s.generation; g <= until; ++g) {
