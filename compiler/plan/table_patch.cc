@@ -103,9 +103,8 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   const auto slot = take_slot();
   if (!slot) return why = "no free stats slot", std::nullopt;
 
-  // A redirect to a device the program has no slot for takes one of the devmap's spare slots.
   Diagnostics warnings;
-  std::map<std::string, uint32_t> redirects = redirects_;
+  std::map<std::string, uint32_t> redirects = redirects_;  // plus the rule's, if it is new
   // Action lists are code: a rule may only reuse one the program has.
   bool needs_code = false;
   const ActionSink existing_lists = [&](ActionList list, std::string& reason) {
@@ -119,6 +118,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   const PlannedRule pr =
       plan_rule(rule, SIZE_MAX, *slot, options_, redirects, true, existing_lists, warnings);
   if (needs_code) return why = "its actions need code the program does not have", std::nullopt;
+  // A redirect to a device the program has no slot for takes one of the devmap's spare slots.
   std::optional<std::pair<uint32_t, uint32_t>> devmap;
   if (redirects.size() > redirects_.size()) {
     const auto added = std::find_if(redirects.begin(), redirects.end(),
