@@ -118,7 +118,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
   Diagnostics plan_diags;
   plan::Plan plan = plan::make_plan(rules, plan_options, plan_diags);
-  if (old_capacity != 0 && plan.stats_slots > old_capacity) {
+  if (old_capacity != 0 && capacity == old_capacity && plan.stats_slots > old_capacity) {
     // The slots outgrew the live map (freed slots are not reused in the same change): a new
     // one, with headroom; counters restart.
     plan_options.min_stats_slots = std::max(stats_capacity_for(rules.size()), plan.stats_slots);
