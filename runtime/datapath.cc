@@ -241,7 +241,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
                                     const ApplyOptions& options) {
   if (auto s = open_live(); !s) return s.error();
   std::string not_in_place = "asked to recompile";
-  if (!options.compiler && !options.recompile) {
+  if (held_) not_in_place = "earlier changes wait for a recompile";
+  if (!options.compiler && !options.recompile && !held_) {
     not_in_place.clear();
     auto in_place = apply_in_place(delta, diags, options, not_in_place);
     if (!in_place) return in_place.error();
@@ -249,8 +250,18 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   }
   ir::RuleSet next = rules_;
   if (!next.apply_all(delta, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
+  if (options.defer_recompile) {
+    // Checked; compiled with whatever else arrives before flush().
+    rules_ = std::move(next);
+    held_ = plan_stale_ = true;
+    ApplyReport report;
+    report.deferred = true;
+    report.mode = mode_;
+    report.not_in_place = not_in_place;
+    return report;
+  }
   Live& live = *live_;
-  if (!tables_edited_ && !options.compiler && !options.recompile &&
+  if (!held_ && !tables_edited_ && !options.compiler && !options.recompile &&
       next.size() * 2 <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
     // The plan's warnings are reported once: here if the change stays data-only, else by the
@@ -314,12 +325,29 @@ std::optional<uint32_t> Datapath::stats_slot(uint32_t chain, uint32_t pref, uint
 const plan::Plan& Datapath::plan() const {
   if (plan_stale_) {
     Diagnostics ignored;  // shown when the rules were applied
-    const std::map<plan::RuleKey, uint32_t> slots =
-        live_ && live_->patcher ? live_->patcher->slots() : std::map<plan::RuleKey, uint32_t>{};
+    // The live slots: as filed in place, else as the live program was planned.
+    const std::map<plan::RuleKey, uint32_t> slots = !live_ ? std::map<plan::RuleKey, uint32_t>{}
+                                                    : live_->patcher
+                                                        ? live_->patcher->slots()
+                                                        : live_->plan_options.previous_stats_slots;
     plan_ = plan::make_plan(rules_, {host_device, slots, 0}, ignored);
     plan_stale_ = false;
   }
   return plan_;
+}
+
+Result<ApplyReport> Datapath::flush(Diagnostics& diags, const ApplyOptions& options) {
+  if (!held_) return ApplyReport{};
+  ApplyOptions swap = options;
+  swap.paths = paths_;
+  swap.mode = mode_;
+  swap.defer_recompile = false;
+  auto report = Datapath::apply(ifname_, rules_, swap, diags);
+  // Either way the object follows what is live now: the held changes, or none of them.
+  auto reopened = Datapath::open(ifname_, paths_);
+  if (!reopened) return reopened.error();
+  *this = std::move(*reopened);
+  return report;
 }
 
 Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& paths) {

@@ -71,7 +71,9 @@ class Result {
   T& value() { return std::get<T>(v_); }
   const T& value() const { return std::get<T>(v_); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   const Error& error() const { return std::get<Error>(v_); }
   T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
 

@@ -449,5 +449,41 @@ TEST_F(DaemonTest, SigtermRemovesTheSocketAndLeavesProgramsAttached) {
   EXPECT_EQ(count(log(), "\n"), lines);
 }
 
+// Requests that queue while the daemon compiles are one burst: the changes that need a recompile
+// are held and compiled together, and each client still gets its own answer.
+TEST_F(DaemonTest, ABurstOfChangesIsCompiledOnce) {
+  ASSERT_EQ(in_b(true, "-batch -", table_batch()).status, 0);
+  // A slow request first (a new rule of another shape: a recompile), then eight clients at
+  // once, each adding a rule no table can take (continue), one of them a duplicate.
+  std::string script = "cd /; export TC2XDP_SOCKET=" + socket_ + "; " + kCli + " -n " + topo_.b() +
+                       " filter add dev dmb0 ingress pref 400 protocol ip flower ip_proto tcp "
+                       "action continue >/dev/null 2>&1 & sleep 0.02; ";
+  for (int i = 0; i < 8; ++i) {
+    const int pref = i == 7 ? 506 : 500 + i;  // the last repeats the one before
+    const int port = i == 7 ? 13 : 7 + i;
+    const std::string n = std::to_string(i);
+    script += "(" + kCli + " -n " + topo_.b() + " filter add dev dmb0 ingress pref " +
+              std::to_string(pref) + " protocol ip flower ip_proto tcp src_port " +
+              std::to_string(port) + " action continue >" + dir_ + "/o" + n + " 2>" + dir_ + "/e" +
+              n + "; echo $? >" + dir_ + "/s" + n + ") & ";
+  }
+  ASSERT_EQ(std::system((script + "wait").c_str()), 0);
+  ASSERT_TRUE(eventually([&] { return count(log(), "filter add dev dmb0") >= 9; })) << log();
+  for (int i = 0; i < 6; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(slurp(dir_ + "/s" + n), "0\n") << slurp(dir_ + "/e" + n);
+    EXPECT_EQ(slurp(dir_ + "/e" + n), "");
+  }
+  // The last two race; whichever comes second is refused, with tc's error, alone.
+  const std::string six = slurp(dir_ + "/s6") + slurp(dir_ + "/s7");
+  EXPECT_TRUE(six == "0\n1\n" || six == "1\n0\n") << six;
+  EXPECT_NE((slurp(dir_ + "/e6") + slurp(dir_ + "/e7")).find("already exists"), std::string::npos);
+  // The held changes went in with fewer compiles than requests.
+  EXPECT_GE(count(log(), "held for the burst's recompile"), 2u) << log();
+  EXPECT_NE(log().find("other request(s) of the burst"), std::string::npos) << log();
+  EXPECT_LT(count(log(), "compiled and swapped"), 9u) << log();
+  EXPECT_NE(dmb0_status().find("dmb0: 48 filters"), std::string::npos) << dmb0_status();
+}
+
 }  // namespace
 }  // namespace tc2xdp

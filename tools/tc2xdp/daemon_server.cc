@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,9 @@
 namespace tc2xdp::cli {
 
 namespace {
+
+// Connections taken together as one burst at the most.
+constexpr size_t kMaxBurst = 64;
 
 // A stuck or malicious client must not hold the (single-threaded) daemon for long.
 constexpr int kIoTimeoutSeconds = 30;
@@ -69,19 +73,33 @@ int DaemonServer::run(int signal_fd) {
       continue;
     }
     if (fds[0].revents & POLLIN) {
-      const int connection = accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
-      if (connection < 0) continue;
-      serve(connection);
-      close(connection);
+      const int first = accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (first < 0) continue;
+      std::vector<int> burst{first};
+      while (burst.size() < kMaxBurst) {
+        pollfd more{listener_.fd(), POLLIN, 0};
+        if (poll(&more, 1, 0) <= 0 || !(more.revents & POLLIN)) break;
+        const int next = accept4(listener_.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (next < 0) break;
+        burst.push_back(next);
+      }
+      if (burst.size() == 1) {
+        respond(receive(first));
+      } else {
+        serve_burst(burst);
+      }
+      for (int connection : burst) close(connection);
     }
   }
   install_datapath_store(nullptr);
   return signal_number;
 }
 
-void DaemonServer::serve(int connection) {
+DaemonServer::Call DaemonServer::receive(int connection) {
+  Call call;
+  call.connection = connection;
+  call.start = std::chrono::steady_clock::now();
   set_timeouts(connection);
-  const auto start = std::chrono::steady_clock::now();
   auto peer = peer_credentials(connection);
   if (!peer || peer->uid != 0) {
     const std::string who =
@@ -92,29 +110,79 @@ void DaemonServer::serve(int connection) {
     (void)write_frame(connection, FrameKind::kResponse,
                       encode(refusal("tc2xdp: the daemon at " + listener_.path() +
                                      " serves only root (uid 0); " + who + " refused\n")));
-    return;
+    return call;
   }
+  call.pid = peer->pid;
   auto payload = read_frame(connection, FrameKind::kRequest);
   DaemonRequest request;
-  if (!payload && payload.error().errno_value == ENODATA) return;  // a liveness probe
+  if (!payload && payload.error().errno_value == ENODATA) return call;  // a liveness probe
   if (!payload || !decode(*payload, request)) {
     std::cerr << "tc2xdp daemon: pid " << peer->pid
               << ": bad request: " << (payload ? "malformed payload" : payload.error().to_string())
               << "\n";
-    return;
+    return call;
   }
-  std::string log;
-  const DaemonResponse response = execute(request, log);
+  call.request = std::move(request);
+  call.response = execute(*call.request, call.log);
+  for (const auto& change : store_.take_changes()) {
+    call.log += " [" + change.line + "]";
+    if (change.held) call.held.push_back(change.dev);
+  }
+  return call;
+}
+
+void DaemonServer::respond(const Call& call) {
+  if (!call.request) return;
   // Logged before replying, so whoever sees the reply finds the line.
   const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - call.start)
+          .count();
   char took[32];
   std::snprintf(took, sizeof took, " %.2f ms", ms);
-  std::cerr << "tc2xdp daemon: pid " << peer->pid << ": " << joined(request.argv) << " -> " << log
-            << took << std::endl;
-  if (auto s = write_frame(connection, FrameKind::kResponse, encode(response)); !s)
-    std::cerr << "tc2xdp daemon: pid " << peer->pid << ": reply lost: " << s.error().to_string()
+  std::cerr << "tc2xdp daemon: pid " << call.pid << ": " << joined(call.request->argv) << " -> "
+            << call.log << took << std::endl;
+  if (auto s = write_frame(call.connection, FrameKind::kResponse, encode(call.response)); !s)
+    std::cerr << "tc2xdp daemon: pid " << call.pid << ": reply lost: " << s.error().to_string()
               << std::endl;
+}
+
+void DaemonServer::serve_burst(const std::vector<int>& connections) {
+  std::vector<Call> calls;
+  store_.set_deferring(true);
+  for (int connection : connections) calls.push_back(receive(connection));
+  store_.set_deferring(false);
+  for (const auto& flushed : store_.flush()) {
+    const auto waiting = [&](const Call& c) {
+      return std::find(c.held.begin(), c.held.end(), flushed.dev) != c.held.end();
+    };
+    if (!flushed.report) {
+      // The held changes went in all or not at all: none did. Each request runs again on its
+      // own, so each gets the answer (and the effect) it would have had alone.
+      for (Call& call : calls) {
+        if (!waiting(call)) continue;
+        call.log.clear();
+        call.response = execute(*call.request, call.log);
+        for (const auto& change : store_.take_changes()) call.log += " [" + change.line + "]";
+        call.log += " (alone: the burst's recompile of " + flushed.dev + " failed)";
+      }
+      continue;
+    }
+    // What the commands print after a change: the compile's warnings and notes.
+    std::string text = flushed.diagnostics;
+    const runtime::ApplyReport& report = flushed.report.value();
+    for (const auto& note : report.notes) text += "tc2xdp: note: " + note + "\n";
+    if (!report.attached_now && !report.counters_kept)
+      text += "tc2xdp: note: the counters map grew; counters restart from zero\n";
+    size_t together = 0;
+    for (const Call& call : calls) together += waiting(call);
+    for (Call& call : calls) {
+      if (!waiting(call)) continue;
+      if (!text.empty()) call.response.output.push_back({OutputStream::kStderr, text});
+      call.log += " [" + flushed.dev + ": compiled and swapped with " +
+                  std::to_string(together - 1) + " other request(s) of the burst]";
+    }
+  }
+  for (const Call& call : calls) respond(call);
 }
 
 DaemonResponse DaemonServer::execute(const DaemonRequest& request, std::string& log) {
@@ -141,7 +209,6 @@ DaemonResponse DaemonServer::execute(const DaemonRequest& request, std::string& 
     response.output = capture.take();
   }
   log = "exit " + std::to_string(response.status);
-  for (const auto& change : store_.take_changes()) log += " [" + change + "]";
   return response;
 }
 

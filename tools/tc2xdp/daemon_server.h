@@ -1,8 +1,12 @@
-// The daemon's loop: accepts one connection at a time and runs its request with the commands'
-// own code, against interfaces it keeps open (a resident DatapathStore).
+// The daemon's loop: accepts connections and runs their requests, one at a time, with the
+// commands' own code, against interfaces it keeps open (a resident DatapathStore). Requests that
+// queue up while one is served are a burst: their recompiles are coalesced.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon_protocol.h"
 #include "daemon_socket.h"
@@ -19,7 +23,21 @@ class DaemonServer {
   int run(int signal_fd);
 
  private:
-  void serve(int connection);
+  // A connection's request, once read (nullopt: refused, a liveness probe, or malformed).
+  struct Call {
+    int connection = -1;
+    pid_t pid = 0;
+    std::chrono::steady_clock::time_point start;
+    std::optional<DaemonRequest> request;
+    DaemonResponse response;
+    std::string log;
+    std::vector<std::string> held;  // interfaces whose change waits for the burst's recompile
+  };
+  Call receive(int connection);
+  void respond(const Call& call);
+  // Connections that queued while the previous request was served: their changes that need a
+  // recompile are held and compiled together, one swap per interface.
+  void serve_burst(const std::vector<int>& connections);
   DaemonResponse execute(const DaemonRequest& request, std::string& log);
 
   DaemonListener listener_;

@@ -46,15 +46,18 @@ Result<runtime::ApplyReport> DatapathStore::change(const std::string& dev,
     return report;
   }
   Diagnostics applied;
-  auto report = it->second.apply(delta, applied, options);
+  runtime::ApplyOptions held = options;
+  held.defer_recompile = deferring_;
+  auto report = it->second.apply(delta, applied, held);
   if (!report) {
     // Was it the commands? Only a failure pays for checking them on a copy; its errors are the
     // ones a CLI process (which checks first) prints.
     ir::RuleSet check = it->second.rules();
     Diagnostics why;
     const bool rejected = !rules && !check.apply_all(delta, why);
-    // The cached object may be half-refreshed after a failure; open() rereads the state.
-    open_.erase(it);
+    // The cached object may be half-refreshed after a failure; open() rereads the state. Not
+    // one holding a burst's changes: a failure to take one more leaves those as they were.
+    if (!it->second.has_held_changes()) open_.erase(it);
     if (rejected) {
       diags.append(why);
       return Error{kRejectedCommands, EINVAL, why.to_string()};
@@ -75,20 +78,43 @@ Result<runtime::ApplyReport> DatapathStore::replace(const std::string& dev,
   return report;
 }
 
+std::vector<DatapathStore::Flushed> DatapathStore::flush() {
+  std::vector<Flushed> out;
+  for (auto& [dev, dp] : open_) {
+    if (!dp.has_held_changes()) continue;
+    Diagnostics diags;
+    runtime::ApplyOptions options;
+    options.mode = dp.mode();
+    auto report = dp.flush(diags, options);
+    record(dev, report);
+    out.push_back({dev, std::move(report), diags.to_string()});
+  }
+  return out;
+}
+
+std::vector<std::string> DatapathStore::held() const {
+  std::vector<std::string> out;
+  for (const auto& [dev, dp] : open_)
+    if (dp.has_held_changes()) out.push_back(dev);
+  return out;
+}
+
 void DatapathStore::record(const std::string& dev, const Result<runtime::ApplyReport>& report,
                            bool delta) {
   if (!report) return;
   const runtime::ApplyReport& r = report.value();
   std::string line = dev + ": ";
-  if (r.data_only)
+  if (r.deferred)
+    line += "held for the burst's recompile";
+  else if (r.data_only)
     line += std::string(delta && r.not_in_place.empty() ? "data-only in place, " : "data-only, ") +
             std::to_string(r.map_writes) + " map writes";
   else
     line += r.attached_now ? "compiled and attached" : "compiled and swapped";
-  changes_.push_back(std::move(line));
+  changes_.push_back({dev, std::move(line), r.deferred});
 }
 
-std::vector<std::string> DatapathStore::take_changes() {
+std::vector<DatapathStore::Change> DatapathStore::take_changes() {
   return std::exchange(changes_, {});
 }
 

@@ -39,9 +39,26 @@ class DatapathStore {
 
   bool resident() const { return resident_; }
 
-  // One line per successful change since the last call ("dev: data-only, 3 map writes"), for
-  // the daemon's log.
-  std::vector<std::string> take_changes();
+  // While set, a change a resident interface cannot take in place is checked and held; flush()
+  // then compiles each interface's held changes in one swap (the daemon, during a burst).
+  void set_deferring(bool deferring) { deferring_ = deferring; }
+  struct Flushed {
+    std::string dev;
+    Result<runtime::ApplyReport> report;
+    std::string diagnostics;  // the compile's warnings, or why it failed
+  };
+  std::vector<Flushed> flush();
+  // The interfaces holding changes for flush().
+  std::vector<std::string> held() const;
+
+  // One per successful change since the last call, for the daemon's log ("dev: data-only, 3 map
+  // writes") and its bursts (`held`: the change waits for flush()).
+  struct Change {
+    std::string dev;
+    std::string line;
+    bool held = false;
+  };
+  std::vector<Change> take_changes();
 
  private:
   // `delta`: the report is Datapath::apply(RuleDelta)'s, which says whether it went in place.
@@ -49,7 +66,8 @@ class DatapathStore {
               bool delta = false);
 
   bool resident_;
-  std::vector<std::string> changes_;
+  bool deferring_ = false;
+  std::vector<Change> changes_;
   std::map<std::string, runtime::Datapath> open_;
 };
 

@@ -39,6 +39,9 @@ struct ApplyOptions {
   Compiler compiler;  // empty: codegen::compile
   // Compile and swap even when only table data changed (the live maps are not to be trusted).
   bool recompile = false;
+  // apply(RuleDelta): a change that cannot go in place is checked and held, not compiled; flush()
+  // compiles everything held in one swap (a burst of changes, one recompile).
+  bool defer_recompile = false;
 };
 
 struct ApplyReport {
@@ -52,6 +55,8 @@ struct ApplyReport {
   std::vector<std::string> notes;  // e.g. the fall back to generic mode
   // Why apply(delta) could not file the change into the live tables in place (empty if it did).
   std::string not_in_place;
+  // Checked and held for flush() (ApplyOptions::defer_recompile); nothing is live yet.
+  bool deferred = false;
 };
 
 class Datapath {
@@ -68,6 +73,11 @@ class Datapath {
   // is recompiled and swapped as by the static apply. On error nothing changes.
   Result<ApplyReport> apply(const RuleDelta& delta, Diagnostics& diags,
                             const ApplyOptions& options = {});
+
+  // Compiles and swaps in the changes apply(delta) held (defer_recompile): all of them, or on an
+  // error none (the object rereads the live state). Nothing held: an empty report.
+  Result<ApplyReport> flush(Diagnostics& diags, const ApplyOptions& options = {});
+  bool has_held_changes() const { return held_; }
 
   // The managed state of `ifname`; an Error if tc2xdp does not manage it.
   static Result<Datapath> open(const std::string& ifname, const DatapathPaths& paths = {});
@@ -106,6 +116,8 @@ class Datapath {
   // The live tables hold rules filed in place (by this or another process): only a recompile
   // brings them back to what make_plan files.
   bool tables_edited_ = false;
+  // rules_ holds changes not yet compiled (defer_recompile); they go live at flush().
+  bool held_ = false;
   // The on-disk state as this object last read or wrote it (generation token and journal), for
   // is_current().
   std::string state_stamp_;
