@@ -16,6 +16,7 @@
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/state_lock.h"
 #include "tc2xdp/runtime/table_fill.h"
 
 namespace tc2xdp::runtime {
@@ -77,6 +78,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   if (!ifindex)
     return Error{"apply rules to " + ifname, ENODEV,
                  "no such device in this network namespace ('ip link' lists them)"};
+  auto lock = StateLock::acquire(ifname, options.paths);
+  if (!lock) return lock.error();
   const std::string pins = pin_dir(options.paths, ifname);
   if (auto s = ensure_bpffs_dir(pins); !s) return s.error();
 
@@ -239,6 +242,14 @@ Status Datapath::open_live() {
 
 Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
                                     const ApplyOptions& options) {
+  auto lock = StateLock::acquire(ifname_, paths_);
+  if (!lock) return lock.error();
+  // Another process may have changed the interface since this object read it.
+  if (!held_ && !is_current()) {
+    auto reopened = Datapath::open(ifname_, paths_);
+    if (!reopened) return reopened.error();
+    *this = std::move(*reopened);
+  }
   if (auto s = open_live(); !s) return s.error();
   std::string not_in_place = "asked to recompile";
   if (held_) not_in_place = "earlier changes wait for a recompile";
@@ -338,6 +349,8 @@ const plan::Plan& Datapath::plan() const {
 
 Result<ApplyReport> Datapath::flush(Diagnostics& diags, const ApplyOptions& options) {
   if (!held_) return ApplyReport{};
+  auto lock = StateLock::acquire(ifname_, paths_);
+  if (!lock) return lock.error();
   ApplyOptions swap = options;
   swap.paths = paths_;
   swap.mode = mode_;
@@ -392,6 +405,8 @@ std::vector<std::string> Datapath::managed(const DatapathPaths& paths) {
 }
 
 Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
+  auto lock = StateLock::acquire(ifname, paths);
+  if (!lock) return lock.error();
   const std::string pins = pin_dir(paths, ifname);
   auto link = XdpLink::open_pinned(pins + "/link");
   auto saved = read_state(paths, ifname);

@@ -115,6 +115,24 @@ TEST_F(CliSurvivalTest, RedirectReachesAnotherNamespaceOnlyWhenThePeerRunsXdp) {
       << rx_packets() - with_pass;
 }
 
+// Concurrent CLI processes changing one interface are serialised: no change is lost.
+TEST_F(CliSurvivalTest, ConcurrentCliChangesLoseNothing) {
+  std::string base;
+  for (int i = 0; i < 40; ++i)
+    base += "filter add dev csb0 ingress pref " + std::to_string(100 + i) +
+            " protocol ip flower ip_proto udp dst_port " + std::to_string(1000 + i) +
+            " action drop\n";
+  sh(kCli + " -n " + topo_.b() + " attach csb0 " + write_rules("concurrent", base));
+  std::string script = "export TC2XDP_NO_DAEMON=1; ";
+  for (int i = 0; i < 8; ++i)
+    script += kCli + " -n " + topo_.b() + " filter add dev csb0 ingress pref " +
+              std::to_string(200 + i) + " protocol ip flower ip_proto udp dst_port " +
+              std::to_string(2000 + i) + " action drop & ";
+  ASSERT_EQ(std::system((script + "wait").c_str()), 0);
+  EXPECT_NE(sh(kCli + " status").find("csb0: 48 filters"), std::string::npos)
+      << sh(kCli + " status");
+}
+
 TEST_F(CliSurvivalTest, ErrorsSayWhatToDoAndChangeNothing) {
   const auto rules =
       write_rules("errors", "filter add dev csb0 ingress pref 5 protocol ip flower action drop\n");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "commands.h"
 #include "datapath_cli.h"
@@ -10,6 +11,7 @@
 #include "rules_input.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
+#include "tc2xdp/runtime/state_lock.h"
 
 namespace tc2xdp::cli {
 
@@ -38,6 +40,18 @@ int run_batch(const Args& args) {
     runtime::ApplyOptions options;
   };
   std::map<std::string, Change> devices;
+  // Every device locked, in name order, before any is read (see change_device).
+  std::set<std::string> names;
+  for (const auto& command : commands) names.insert(command.rule.dev);
+  std::map<std::string, runtime::StateLock> locks;
+  for (const std::string& dev : names) {
+    auto lock = runtime::StateLock::acquire(dev);
+    if (!lock) {
+      std::cerr << "tc2xdp: " << lock.error().to_string() << "\n";
+      return 1;
+    }
+    locks.emplace(dev, std::move(*lock));
+  }
   for (const auto& command : commands) {
     const std::string& dev = command.rule.dev;
     auto [it, fresh] = devices.try_emplace(dev);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "datapath_store.h"
+#include "tc2xdp/runtime/state_lock.h"
 
 namespace tc2xdp::cli {
 
@@ -73,6 +74,12 @@ int change_rules(const std::string& dev, const runtime::RuleDelta& delta, const 
 int change_device(const std::string& dev, const runtime::RuleDelta& delta, Diagnostics& diags,
                   const std::string& rejected_note) {
   DatapathStore& store = datapath_store();
+  // From reading the rules to writing them back: no other process's change in between is lost.
+  auto lock = runtime::StateLock::acquire(dev);
+  if (!lock) {
+    std::cerr << "tc2xdp: " << lock.error().to_string() << "\n";
+    return 1;
+  }
   runtime::ApplyOptions options;
   auto current = store.open(dev);
   if (current) options.mode = (*current)->mode();
