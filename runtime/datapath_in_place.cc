@@ -2,20 +2,15 @@
 // rules the compiled probe already reaches (plan/table_patch.h). No planning of the whole set, no
 // copy of the rule set, no rewrite of the state files (a journal entry instead).
 //
-// Publish order, so no packet sees a change half done: new redirect targets, spare tuples activated
-// or their floors lowered, per-CPU counters of the new slots zeroed, then the records (no bucket
-// names them yet), then each bucket replaced whole (a hash update is atomic to readers). A delete
-// replaces or deletes its one bucket; the record stays unnamed.
-#include <bpf/bpf.h>
+// The writes go out in the order of write_table_edits (table_fill.h), so no packet sees a change
+// half done.
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "datapath_live.h"
 #include "datapath_state.h"
 #include "tc2xdp/frontend/tc.h"
-#include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/table_fill.h"
 
 namespace tc2xdp::runtime {
 
@@ -49,43 +44,6 @@ std::string delete_text(const ir::Rule& rule) {
   const size_t flower = add.find(" flower");
   add = add.substr(0, flower == std::string::npos ? add.size() : flower + 7);
   return "filter del" + add.substr(add.find(" dev "));
-}
-
-Status write_bucket(int fd, const plan::TableWrite& w) {
-  if (w.bucket) return update_elem(fd, w.bucket_key, *w.bucket);
-  if (bpf_map_delete_elem(fd, w.bucket_key.data()) != 0 && errno != ENOENT)
-    return Error{"delete table bucket", errno, std::strerror(errno)};
-  return Ok{};
-}
-
-Status publish(const std::vector<plan::TableWrite>& writes, int stats_fd, int records_fd,
-               int tuples_fd, int spares_fd, int devmap_fd, uint32_t& count) {
-  auto cpus = possible_cpus();
-  if (!cpus) return cpus.error();
-  const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
-  for (const auto& w : writes) {
-    if (!w.devmap) continue;
-    const auto [slot, ifindex] = *w.devmap;
-    if (auto s = update_elem(devmap_fd, bytes_of(slot), bytes_of(ifindex)); !s) return s;
-    ++count;
-  }
-  for (const auto& w : writes) {
-    for (const auto& [entry, bytes] : w.spares) {
-      if (auto s = update_elem(spares_fd, bytes_of(entry), bytes); !s) return s;
-      ++count;
-    }
-  }
-  for (const auto& w : writes) {
-    if (!w.record) continue;
-    if (auto s = update_elem(stats_fd, bytes_of(w.slot), zeros); !s) return s;
-    if (auto s = update_elem(records_fd, bytes_of(w.slot), *w.record); !s) return s;
-    count += 2;
-  }
-  for (const auto& w : writes) {
-    if (auto s = write_bucket(tuples_fd, w); !s) return s;
-    ++count;
-  }
-  return Ok{};
 }
 
 }  // namespace
@@ -165,9 +123,9 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   ApplyReport report;
   report.data_only = true;
   report.mode = mode_;
-  if (auto s = publish(writes, live.stats.get(), live.records.get(), live.tuples.get(),
-                       live.spares.get(), live.redirects.get(), report.map_writes);
-      !s) {
+  const TableMapFds maps{live.stats.get(), live.records.get(), live.tuples.get(), live.spares.get(),
+                         live.redirects.get()};
+  if (auto s = write_table_edits(writes, maps, report.map_writes); !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;
     swap.paths = paths_;

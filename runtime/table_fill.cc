@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "tc2xdp/codegen/compile.h"
+#include "tc2xdp/runtime/map_io.h"
 
 namespace tc2xdp::runtime {
 
@@ -34,7 +35,44 @@ Status write_batch(int fd, const Batch& batch, const char* what) {
   return Ok{};
 }
 
+Status write_bucket(int fd, const plan::TableWrite& w) {
+  if (w.bucket) return update_elem(fd, w.bucket_key, *w.bucket);
+  if (bpf_map_delete_elem(fd, w.bucket_key.data()) != 0 && errno != ENOENT)
+    return Error{"delete table bucket", errno, std::strerror(errno)};
+  return Ok{};
+}
+
 }  // namespace
+
+Status write_table_edits(const std::vector<plan::TableWrite>& writes, const TableMapFds& maps,
+                         uint32_t& count) {
+  auto cpus = possible_cpus();
+  if (!cpus) return cpus.error();
+  const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
+  for (const auto& w : writes) {
+    if (!w.devmap) continue;
+    const auto [slot, ifindex] = *w.devmap;
+    if (auto s = update_elem(maps.redirects, bytes_of(slot), bytes_of(ifindex)); !s) return s;
+    ++count;
+  }
+  for (const auto& w : writes) {
+    for (const auto& [entry, bytes] : w.spares) {
+      if (auto s = update_elem(maps.spares, bytes_of(entry), bytes); !s) return s;
+      ++count;
+    }
+  }
+  for (const auto& w : writes) {
+    if (!w.record) continue;
+    if (auto s = update_elem(maps.stats, bytes_of(w.slot), zeros); !s) return s;
+    if (auto s = update_elem(maps.records, bytes_of(w.slot), *w.record); !s) return s;
+    count += 2;
+  }
+  for (const auto& w : writes) {
+    if (auto s = write_bucket(maps.tuples, w); !s) return s;
+    ++count;
+  }
+  return Ok{};
+}
 
 Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   if (plan.tables.empty()) return Ok{};

@@ -6,7 +6,6 @@
 // rule's counters.
 #include "tc2xdp/plan/table_patch.h"
 
-#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <unistd.h>
@@ -22,8 +21,8 @@
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/codegen/map_spec.h"
 #include "tc2xdp/frontend/tc.h"
-#include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/program_check.h"
+#include "tc2xdp/runtime/table_fill.h"
 
 namespace tc2xdp {
 namespace {
@@ -37,25 +36,11 @@ struct Totals {
   std::map<std::string, size_t> reasons;  // why adds were refused
 };
 
-// The runtime's publish order: spare tuples, counters zeroed, record, then the bucket.
-void publish(const plan::TableWrite& w, int stats, int records, int tuples, int spares, int devmap,
-             int cpus) {
-  if (w.devmap) {
-    const auto [slot, ifindex] = *w.devmap;
-    ASSERT_TRUE(
-        runtime::update_elem(devmap, runtime::bytes_of(slot), runtime::bytes_of(ifindex)).ok());
-  }
-  for (const auto& [entry, bytes] : w.spares)
-    ASSERT_TRUE(runtime::update_elem(spares, runtime::bytes_of(entry), bytes).ok());
-  if (w.record) {
-    const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * cpus, 0);
-    ASSERT_TRUE(runtime::update_elem(stats, runtime::bytes_of(w.slot), zeros).ok());
-    ASSERT_TRUE(runtime::update_elem(records, runtime::bytes_of(w.slot), *w.record).ok());
-  }
-  if (w.bucket)
-    ASSERT_TRUE(runtime::update_elem(tuples, w.bucket_key, *w.bucket).ok());
-  else
-    ASSERT_EQ(bpf_map_delete_elem(tuples, w.bucket_key.data()), 0);
+// Written as the runtime writes a change filed in place.
+void publish(const plan::TableWrite& w, const runtime::TableMapFds& maps) {
+  uint32_t writes = 0;
+  auto s = runtime::write_table_edits({w}, maps, writes);
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
 }
 
 void check_seed(uint64_t seed, Totals& totals) {
@@ -76,12 +61,10 @@ void check_seed(uint64_t seed, Totals& totals) {
   ASSERT_TRUE(program.ok()) << "seed " << seed << ": " << program.error().to_string();
   auto loaded = runtime::LoadedProgram::load(plan, *program, gen::resolve_gen_device);
   ASSERT_TRUE(loaded.ok()) << "seed " << seed << ": " << loaded.error().to_string();
-  const int stats = *loaded->map_fd(codegen::kStatsMap);
-  const int records = *loaded->map_fd(codegen::kRecordMap);
-  const int tuples = *loaded->map_fd(codegen::kTupleMap);
-  const int spares = *loaded->map_fd(codegen::kSpareMap);
-  const int devmap = *loaded->map_fd(codegen::kRedirectMap);
-  const int cpus = *runtime::possible_cpus();
+  const runtime::TableMapFds maps{
+      *loaded->map_fd(codegen::kStatsMap), *loaded->map_fd(codegen::kRecordMap),
+      *loaded->map_fd(codegen::kTupleMap), *loaded->map_fd(codegen::kSpareMap),
+      *loaded->map_fd(codegen::kRedirectMap)};
 
   plan::TablePatcher patcher(plan, options);
   std::mt19937 rng(static_cast<uint32_t>(seed));
@@ -106,7 +89,7 @@ void check_seed(uint64_t seed, Totals& totals) {
         std::string why;
         auto w = patcher.remove(key, why);
         ASSERT_TRUE(w) << why;
-        publish(*w, stats, records, tuples, spares, devmap, cpus);
+        publish(*w, maps);
         log += "del " + frontend::tc::print_rule(victim) + "\n";
         ++totals.deletes;
       }
@@ -125,7 +108,7 @@ void check_seed(uint64_t seed, Totals& totals) {
       ++totals.reasons[why];
       continue;
     }
-    publish(*w, stats, records, tuples, spares, devmap, cpus);
+    publish(*w, maps);
     log += frontend::tc::print_rule(rule) + "\n";
     present.push_back(w->rule);
     ++totals.adds;

@@ -1,8 +1,11 @@
 // Writing a plan's lookup tables (plan/lookup.h) into a loaded object's maps.
 #pragma once
 
+#include <vector>
+
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/plan/plan.h"
+#include "tc2xdp/plan/table_patch.h"
 #include "tc2xdp/runtime/bpf_object.h"
 
 namespace tc2xdp::runtime {
@@ -10,5 +13,17 @@ namespace tc2xdp::runtime {
 // Every record, then every bucket (a bucket only ever names records already written). Nothing
 // to do when the plan has no tables.
 Status write_tables(const plan::Plan& plan, const BpfObject& object);
+
+// The maps a live program's tables are edited in (plan::TablePatcher's writes).
+struct TableMapFds {
+  int stats = -1, records = -1, tuples = -1, spares = -1, redirects = -1;
+};
+
+// Publishes in-place edits in an order no packet can observe half done: new devmap slots, spare
+// tuples (an activation written inactive, then active), new slots' per-CPU counters zeroed and
+// their records (no bucket names them yet), then each bucket replaced whole or deleted. Adds the
+// number of map writes to `count`.
+Status write_table_edits(const std::vector<plan::TableWrite>& writes, const TableMapFds& maps,
+                         uint32_t& count);
 
 }  // namespace tc2xdp::runtime
