@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/classbench_trace.h"
+#include "common/figures.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/plan/plan.h"
@@ -61,9 +61,7 @@ bool parse_args(int argc, char** argv, Options& o) {
     if (a == "--rules") {
       o.rules_path = argv[++i];
     } else if (a == "--sizes") {
-      o.sizes.clear();
-      std::stringstream list(argv[++i]);
-      for (std::string n; std::getline(list, n, ',');) o.sizes.push_back(std::stoul(n));
+      o.sizes = bench::parse_sizes(argv[++i]);
     } else if (a == "--packets") {
       o.packets = std::stoul(argv[++i]);
     } else if (a == "--repeat") {

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/figures.h"
 #include "daemon_protocol.h"
 #include "daemon_socket.h"
 #include "tc2xdp/frontend/tc.h"
@@ -57,12 +58,6 @@ std::string rule(size_t pref, size_t port) {
 std::vector<std::string> words(const std::string& line) {
   std::istringstream in(line);
   return {std::istream_iterator<std::string>(in), {}};
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
 double ms_since(Clock::time_point t0) {
@@ -113,8 +108,8 @@ int run_cli(const std::string& line, const std::string& env) {
 }
 
 void print_row(size_t n, const char* path, const std::vector<double>& ms) {
-  std::printf("%7zu %-16s %5zu %10.2f %10.2f\n", n, path, ms.size(), percentile(ms, 0.5),
-              percentile(ms, 0.99));
+  std::printf("%7zu %-16s %5zu %10.2f %10.2f\n", n, path, ms.size(), bench::percentile(ms, 0.5),
+              bench::percentile(ms, 0.99));
 }
 
 }  // namespace
@@ -125,9 +120,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--sizes") {
-      sizes.clear();
-      std::stringstream list(argv[i + 1]);
-      for (std::string n; std::getline(list, n, ',');) sizes.push_back(std::stoul(n));
+      sizes = bench::parse_sizes(argv[i + 1]);
     } else if (a == "--runs") {
       runs = std::stoi(argv[i + 1]);
     } else {

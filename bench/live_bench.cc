@@ -14,11 +14,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/classbench_trace.h"
+#include "common/figures.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/plan/plan.h"
@@ -115,9 +115,7 @@ int main(int argc, char** argv) {
     else if (a == "--rounds")
       rounds = std::stoi(argv[i + 1]);
     else if (a == "--sizes") {
-      sizes.clear();
-      std::stringstream list(argv[i + 1]);
-      for (std::string n; std::getline(list, n, ',');) sizes.push_back(std::stoul(n));
+      sizes = bench::parse_sizes(argv[i + 1]);
     }
   }
   // A private network namespace: the veth pair and its traffic vanish with the process.

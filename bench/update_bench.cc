@@ -20,12 +20,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/classbench_trace.h"
+#include "common/figures.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
 #include "tc2xdp/runtime/map_io.h"
@@ -89,12 +89,6 @@ class Sender {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
-}
 
 struct Applied {
   rt::ApplyReport report;
@@ -187,9 +181,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--sizes") {
-      sizes.clear();
-      std::stringstream list(argv[i + 1]);
-      for (std::string n; std::getline(list, n, ',');) sizes.push_back(std::stoul(n));
+      sizes = bench::parse_sizes(argv[i + 1]);
     } else if (a == "--runs") {
       runs = std::stoi(argv[i + 1]);
     } else {
@@ -234,7 +226,8 @@ int main(int argc, char** argv) {
         apply_quiet(base);  // and back
       }
       std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, count,
-                  percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5), writes,
+                  bench::percentile(effect, 0.5), bench::percentile(effect, 0.99),
+                  bench::percentile(call, 0.5), writes,
                   all_as_named ? "" : "  (path differed from its name!)");
     }
     // In process: one Datapath, deltas of one rule (add, then delete it again).
@@ -282,8 +275,9 @@ int main(int argc, char** argv) {
         if (!last_refusal.empty())
           std::printf("        (not in place: %s)\n", last_refusal.c_str());
         std::printf("%7zu %-18s %5d %12.1f %12.1f %12.1f %9u%s\n", n, name, runs,
-                    percentile(effect, 0.5), percentile(effect, 0.99), percentile(call, 0.5),
-                    writes, all_data_only ? "" : "  (not all data-only!)");
+                    bench::percentile(effect, 0.5), bench::percentile(effect, 0.99),
+                    bench::percentile(call, 0.5), writes,
+                    all_data_only ? "" : "  (not all data-only!)");
       }
     }
   }
