@@ -150,7 +150,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
       return std::optional<uint32_t>(action_list_id(plan, std::move(list)));
     };
     PlannedRule pr = plan_rule(rule, i, slots.assign({rule.chain, rule.pref, rule.handle}), options,
-                               redirect_slots, true, file_actions, diags);
+                               redirect_slots, file_actions, diags);
     chains[rule.chain].chain = rule.chain;
     chains[rule.chain].rules.push_back(i);
     plan.rules.push_back(std::move(pr));

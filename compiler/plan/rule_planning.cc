@@ -7,8 +7,7 @@
 namespace tc2xdp::plan {
 
 PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
-                      RedirectSlots& redirects, bool new_redirects, const ActionSink& actions,
-                      Diagnostics& diags) {
+                      RedirectSlots& redirects, const ActionSink& actions, Diagnostics& diags) {
   PlannedRule pr;
   pr.rule_index = index;
   pr.chain = rule.chain;
@@ -31,14 +30,9 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
   if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
     reason = "indev " + *rule.match.indev + " does not exist here";
   if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
-    auto known = redirects.find(redirect_dev);
-    if (known != redirects.end())
-      pr.terminal.redirect_slot = known->second;
-    else if (new_redirects) {
-      const auto next = static_cast<uint32_t>(redirects.size());
-      pr.terminal.redirect_slot = redirects[redirect_dev] = next;
-    } else
-      reason = "redirect to " + redirect_dev + " needs a new devmap slot";
+    // A device not seen yet takes the next devmap slot.
+    const auto next = static_cast<uint32_t>(redirects.size());
+    pr.terminal.redirect_slot = redirects.try_emplace(redirect_dev, next).first->second;
   }
   if (reason.empty() && !reduced.steps.empty()) {
     ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};

@@ -20,11 +20,9 @@ using RedirectSlots = std::map<std::string, uint32_t>;
 using ActionSink = std::function<std::optional<uint32_t>(ActionList list, std::string& reason)>;
 
 // `rule` planned at `index` with stats slot `slot`. A redirect to a device not yet in `redirects`
-// is given the next slot there when `new_redirects` is set, else the rule is punted. Rewrites go
-// to `actions`. A punted rule gets a warning in `diags`.
+// is given the next slot there. Rewrites go to `actions`. A punted rule gets a warning in `diags`.
 PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
-                      RedirectSlots& redirects, bool new_redirects, const ActionSink& actions,
-                      Diagnostics& diags);
+                      RedirectSlots& redirects, const ActionSink& actions, Diagnostics& diags);
 
 // Adds to `parse` what the program must parse for `rule` to evaluate `match`.
 void note_fields(const ir::Rule& rule, const ir::Match& match, ParsePlan& parse);

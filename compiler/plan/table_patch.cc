@@ -31,7 +31,7 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
     slots_[{r.chain, r.pref, r.handle}] = r.stats_slot;
     if (r.stats_slot < slot_taken_.size()) slot_taken_[r.stats_slot] = true;
   }
-  std::map<uint32_t, std::pair<RuleKey, size_t>> by_record;  // record id -> rule, table
+  std::map<uint32_t, RuleKey> by_record;  // record id -> rule
   for (const ChainPlan& chain : plan_.chains) {
     for (size_t u = 0; u < chain.units.size(); ++u) {
       if (chain.units[u].kind != ChainUnit::Kind::kTable) continue;
@@ -40,7 +40,6 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
       state.plan_index = chain.units[u].index;
       state.chain = chain.chain;
       state.first_pref = plan_.rules[table.rules.front()].pref;
-      state.last_pref = plan_.rules[table.rules.back()].pref;
       if (u + 1 < chain.units.size()) state.next_unit_pref = first_pref(plan_, chain.units[u + 1]);
       for (uint32_t entry : table.spares) state.spares.push_back({entry, false, {}});
       for (const Tuple& tuple : table.tuples)
@@ -51,14 +50,13 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
         uint32_t& top = state.top_rank[pr.pref];
         top = std::max(top, r.ordinal & 0xffff);
         ordinals_[pr.stats_slot] = r.ordinal;
-        by_record[pr.stats_slot] = {{pr.chain, pr.pref, pr.handle}, tables_.size()};
+        by_record[pr.stats_slot] = {pr.chain, pr.pref, pr.handle};
       }
       for (const TableBucket& b : table.buckets) {
         Bytes key = encode_table_key(plan_.table_layout, b);
         for (uint32_t id : b.records) {
           if (id == kNoRecord) continue;
-          const auto& [rule, t] = by_record.at(id);
-          filed_[rule] = {t, key, ordinals_[id]};
+          bucket_of_[by_record.at(id)] = key;
         }
         buckets_[std::move(key)] = b.records;
         ++bucket_count_;
@@ -116,7 +114,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
     return std::optional<uint32_t>{};
   };
   const PlannedRule pr =
-      plan_rule(rule, SIZE_MAX, *slot, options_, redirects, true, existing_lists, warnings);
+      plan_rule(rule, SIZE_MAX, *slot, options_, redirects, existing_lists, warnings);
   if (needs_code) return why = "its actions need code the program does not have", std::nullopt;
   // A redirect to a device the program has no slot for takes one of the devmap's spare slots.
   std::optional<std::pair<uint32_t, uint32_t>> devmap;
@@ -244,7 +242,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   redirects_ = std::move(redirects);
   slots_[key] = *slot;
   ordinals_[*slot] = ordinal;
-  filed_[key] = {static_cast<size_t>(state - tables_.data()), best_key, ordinal};
+  bucket_of_[key] = best_key;
   state->top_rank[rule.pref] = rank;
   diags.append(warnings);
   TableBucket value;
@@ -260,10 +258,10 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
 }
 
 std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {
-  auto filed = filed_.find(key);
-  if (filed == filed_.end()) return why = "the filter is not in a table", std::nullopt;
+  auto filed = bucket_of_.find(key);
+  if (filed == bucket_of_.end()) return why = "the filter is not in a table", std::nullopt;
   const uint32_t slot = slots_.at(key);
-  TableWrite write{key, {}, slot, std::nullopt, filed->second.bucket_key, std::nullopt};
+  TableWrite write{key, {}, slot, std::nullopt, filed->second, std::nullopt};
   Bucket& bucket = buckets_.at(write.bucket_key);
   auto at = std::find(bucket.begin(), bucket.end(), slot);
   std::move(at + 1, bucket.end(), at);
@@ -278,7 +276,7 @@ std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& 
   }
   quarantine_.emplace_back(std::chrono::steady_clock::now(), slot);
   ordinals_.erase(slot);
-  filed_.erase(filed);
+  bucket_of_.erase(filed);
   slots_.erase(key);
   return write;
 }

@@ -61,7 +61,7 @@ class TablePatcher {
   std::optional<TableWrite> remove(const RuleKey& key, std::string& why);
 
   // Whether the rule has a record in a bucket (so remove can take it out).
-  bool is_filed(const RuleKey& key) const { return filed_.contains(key); }
+  bool is_filed(const RuleKey& key) const { return bucket_of_.contains(key); }
 
   // Every rule's stats slot, as the live program counts them.
   const std::map<RuleKey, uint32_t>& slots() const { return slots_; }
@@ -78,15 +78,10 @@ class TablePatcher {
     size_t plan_index = 0;
     std::vector<Spare> spares;
     uint32_t chain = 0;
-    uint32_t first_pref = 0, last_pref = 0;
+    uint32_t first_pref = 0;
     uint32_t next_unit_pref = UINT32_MAX;   // the first pref after the table in its chain
     bool ordinals_by_pref = true;           // pref << 16 | rank (not positions)
     std::map<uint32_t, uint32_t> top_rank;  // pref -> highest rank filed
-  };
-  struct Filed {
-    size_t table = 0;
-    Bytes bucket_key;
-    uint32_t ordinal = 0;
   };
   using Bucket = std::array<uint32_t, kBucketCandidates>;
 
@@ -99,7 +94,7 @@ class TablePatcher {
   std::vector<TableState> tables_;
   std::map<Bytes, Bucket> buckets_;        // encoded key -> record ids, as in the map
   std::map<uint32_t, uint32_t> ordinals_;  // record id -> ordinal
-  std::map<RuleKey, Filed> filed_;         // rules with a record in a bucket
+  std::map<RuleKey, Bytes> bucket_of_;     // rules with a record: the key of their bucket
   std::map<RuleKey, uint32_t> slots_;
   std::vector<bool> slot_taken_;  // by slot; sized min(stats, records) capacity
   std::vector<std::pair<std::chrono::steady_clock::time_point, uint32_t>> quarantine_;
