@@ -50,6 +50,14 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
   loaded.last_fd_ = *last;
   loaded.stats_fd_ = *stats;
   if (auto s = write_tables(plan, loaded.object_); !s) return s.error();
+  if (plan.police_slots) {
+    auto buckets = loaded.object_.map_fd(codegen::kPoliceMap);
+    auto counters = loaded.object_.map_fd(codegen::kPoliceStatsMap);
+    if (!buckets) return buckets.error();
+    if (!counters) return counters.error();
+    loaded.police_ = {*buckets, *counters};
+    if (auto s = write_policers(plan, loaded.police_, false); !s) return s.error();
+  }
   loaded.resolve_ = resolve;
   for (const auto& target : plan.redirects) {
     auto ifindex = resolve ? resolve(target.dev) : std::nullopt;
@@ -60,6 +68,11 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
     if (auto s = update_elem(*map, bytes_of(target.slot), bytes_of(*ifindex)); !s) return s.error();
   }
   return loaded;
+}
+
+Status LoadedProgram::restart_policers(int64_t created_ns) {
+  if (police_.buckets < 0) return Ok{};
+  return write_policers(*plan_, police_, false, created_ns);
 }
 
 void LoadedProgram::follow(const plan::Plan& plan) {

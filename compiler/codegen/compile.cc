@@ -6,6 +6,7 @@
 
 #include "codegen/bpf_module.h"
 #include "codegen/lower_parser.h"
+#include "codegen/lower_police.h"
 #include "codegen/lower_program.h"
 #include "tc2xdp/plan/plan.h"
 
@@ -89,6 +90,8 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
              {{"mask", 8, w}, {"tuple", 4, 1}, {"floor", 4, 1}, {"active", 4, 1}, {"pad", 4, 1}}),
          std::max<uint32_t>(1, plan.table_spares)});
   }
+
+  if (plan.police_slots) declare_police_maps(module, plan, maps);
 
   XdpFunction fn = module.create_xdp_function(kProgramName);
   fn.set_line(lines.parser);

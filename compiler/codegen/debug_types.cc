@@ -45,8 +45,9 @@ llvm::DIType* DebugTypes::describe(const BtfType& type) {
   std::vector<llvm::Metadata*> members;
   uint64_t offset = 0;
   for (const BtfType::Member& m : type.members) {
-    llvm::DIType* element = unsigned_int(m.size);
-    const uint64_t bits = uint64_t{m.size} * 8 * m.count;
+    llvm::DIType* element = m.type ? describe(*m.type) : unsigned_int(m.size);
+    const uint32_t size = m.type ? m.type->byte_size() : m.size;
+    const uint64_t bits = uint64_t{size} * 8 * m.count;
     if (m.count > 1) {
       llvm::DINodeArray range = di_.getOrCreateArray({di_.getOrCreateSubrange(0, m.count)});
       element = di_.createArrayType(bits, 0, element, range);

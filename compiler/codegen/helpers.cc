@@ -28,6 +28,14 @@ llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b) {
   return call_helper(b, BpfHelper::kKtimeGetNs, b.getInt64Ty(), {}, "now");
 }
 
+void spin_lock(llvm::IRBuilderBase& b, llvm::Value* lock) {
+  call_helper(b, BpfHelper::kSpinLock, b.getInt64Ty(), {lock});
+}
+
+void spin_unlock(llvm::IRBuilderBase& b, llvm::Value* lock) {
+  call_helper(b, BpfHelper::kSpinUnlock, b.getInt64Ty(), {lock});
+}
+
 llvm::Value* redirect_map(llvm::IRBuilderBase& b, llvm::GlobalVariable* map, llvm::Value* key,
                           uint64_t flags) {
   llvm::Value* key64 = b.CreateZExt(key, b.getInt64Ty());

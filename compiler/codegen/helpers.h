@@ -23,6 +23,8 @@ enum class BpfHelper : uint32_t {
   kXdpAdjustMeta = 54,
   kXdpAdjustTail = 65,
   kFibLookup = 69,
+  kSpinLock = 93,
+  kSpinUnlock = 94,
 };
 
 // A raw helper call: `ret (args...)` through inttoptr(id).
@@ -38,6 +40,10 @@ llvm::Value* map_update_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
                              llvm::Value* key_ptr, llvm::Value* value_ptr, uint64_t flags);
 // u64 bpf_ktime_get_ns(void)
 llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b);
+// long bpf_spin_lock(struct bpf_spin_lock *) / bpf_spin_unlock: `lock` must point at the map
+// value's bpf_spin_lock member. Between them: no helper calls, no exit.
+void spin_lock(llvm::IRBuilderBase& b, llvm::Value* lock);
+void spin_unlock(llvm::IRBuilderBase& b, llvm::Value* lock);
 // long bpf_redirect_map(map, u64 key, u64 flags): XDP_REDIRECT, or flags' low bits on a miss.
 llvm::Value* redirect_map(llvm::IRBuilderBase& b, llvm::GlobalVariable* map, llvm::Value* key,
                           uint64_t flags);

@@ -9,6 +9,7 @@
 
 #include "codegen/action_emitter.h"
 #include "codegen/helpers.h"
+#include "codegen/lower_police.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
@@ -277,7 +278,7 @@ void ListLowering::pedit(const ir::PeditAction& p) {
 
 void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
                         const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
-                        llvm::GlobalVariable* devmap) {
+                        llvm::GlobalVariable* devmap, const PoliceContext* police) {
   llvm::IRBuilder<>& b = fn.builder();
   llvm::Value* saved_data = fn.data();
   llvm::Value* saved_end = fn.data_end();
@@ -317,6 +318,8 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
       fn.reload_packet_bounds();
       if (const auto* v = std::get_if<ir::VlanAction>(&step)) lowering.vlan(*v);
       if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
+      if (const auto* p = std::get_if<ir::PoliceAction>(&step))
+        emit_police(e, *p, list.police_instance, *police);
       if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
         SharedCsum& shared = csums[c->flags];
         if (!shared.entry) shared.entry = fn.create_block("csum.shared");

@@ -14,6 +14,7 @@
 #include "codegen/helpers.h"
 #include "codegen/lower_actions.h"
 #include "codegen/lower_match.h"
+#include "codegen/lower_police.h"
 #include "codegen/lower_table.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
@@ -266,7 +267,8 @@ void ProgramLowering::build_epilogue() {
     return;
   }
   b_.SetInsertPoint(epilogue_);
-  bump_counters(blind32(exit_slot_));
+  llvm::Value* slot = blind32(exit_slot_);
+  bump_counters(slot);
   record_last(blind32(exit_last_));
   llvm::Value* kind = blind32(exit_kind_);
   llvm::BasicBlock* pass = fn_.create_block("exit.pass");
@@ -294,7 +296,14 @@ void ProgramLowering::build_epilogue() {
     entries.push_back(fn_.create_block("actions" + std::to_string(i)));
     lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
   }
-  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global);
+  PoliceContext police;
+  if (maps_.police) {
+    // A police step runs the deciding rule's own bucket unless its list names a shared one.
+    police = {maps_.police->global, maps_.police_stats->global, slot,
+              fn_.create_stack_slot(i32_, "police_key")};
+  }
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global,
+                     maps_.police ? &police : nullptr);
 }
 
 void ProgramLowering::build_miss() {

@@ -18,6 +18,8 @@ struct ProgramMaps {
   const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
   const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
   const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
+  const MapRef* police = nullptr;    // kPoliceMap, when the plan has police actions
+  const MapRef* police_stats = nullptr;  // kPoliceStatsMap, likewise
 };
 
 // Source lines (BpfModule's source text) of code that belongs to no rule: rule i is line i + 1.

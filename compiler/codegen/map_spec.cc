@@ -33,7 +33,7 @@ const char* map_kind_name(MapKind kind) {
 uint32_t BtfType::byte_size() const {
   if (!is_struct()) return int_size;
   uint32_t total = 0;
-  for (const Member& m : members) total += m.size * m.count;
+  for (const Member& m : members) total += (m.type ? m.type->byte_size() : m.size) * m.count;
   return total;
 }
 

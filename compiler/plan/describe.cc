@@ -45,6 +45,14 @@ std::string describe_step(const ir::ActionBody& step) {
     out << "csum 0x" << c->flags;
   } else if (const auto* m = std::get_if<ir::SkbeditAction>(&step)) {
     out << "mark 0x" << m->mark.value_or(0) << "/0x" << m->mark_mask.value_or(0xffffffff);
+  } else if (const auto* police = std::get_if<ir::PoliceAction>(&step)) {
+    const auto verdict = [](const ir::Control& c) {
+      return c.kind == ir::ControlKind::kOk     ? "pass"
+             : c.kind == ir::ControlKind::kDrop ? "drop"
+             : c.kind == ir::ControlKind::kPipe ? "pipe"
+                                                : "?";
+    };
+    out << "police conform " << verdict(police->conform) << " exceed " << verdict(police->exceed);
   } else {
     out << ir::action_kind_name(step);
   }
@@ -125,6 +133,15 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
     out << "tables: " << plan.tables.size() << ", key " << plan.table_layout.words
         << " words, bucket map " << plan.table_buckets << " entries, record map "
         << plan.table_records << " entries\n";
+  for (const auto& policer : plan.policers) {
+    out << "police bucket " << policer.id << ':';
+    if (policer.index) out << " tc index " << *policer.index << ',';
+    out << " rules";
+    for (size_t r : policer.rules)
+      out << ' ' << rules.rules()[r].pref << '/' << std::hex << "0x" << rules.rules()[r].handle
+          << std::dec;
+    out << '\n';
+  }
   out << "estimated verifier instructions: " << plan.estimated_verifier_insns << '\n';
   for (const auto& target : plan.redirects)
     out << "redirect slot " << target.slot << ": " << target.dev << '\n';

@@ -4,6 +4,8 @@
 #include <bit>
 #include <variant>
 
+#include "police_plan.h"
+
 namespace tc2xdp::plan {
 
 std::string unsupported_match_reason(const ir::Match& match) {
@@ -68,16 +70,29 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
       out.terminal = Terminal{Terminal::Kind::kRedirect};
       return out;
     }
+    if (const auto* police = std::get_if<ir::PoliceAction>(&action.body)) {
+      // Its verdict is decided per packet: the list branches on it (police_plan.h).
+      if (auto why = police_punt_reason(*police, out.steps); !why.empty()) return punt(why);
+      out.steps.push_back(police_step(*police));
+      if (police_pipes(*police)) continue;
+      out.terminal = Terminal{police_end(*police)};
+      return out;
+    }
     if (!std::holds_alternative<ir::GactAction>(action.body)) {
       if (auto why = unsupported_step_reason(action.body); !why.empty()) return punt(why);
       out.steps.push_back(action.body);
     }
     const bool rewrites = !out.steps.empty();
+    if (has_police(out.steps) &&
+        (control.kind == ir::ControlKind::kContinue || control.kind == ir::ControlKind::kGotoChain))
+      return punt(
+          "police followed by continue or goto is not offloaded: the policer decides in "
+          "the action code, after classification");
     switch (control.kind) {
       case ir::ControlKind::kPipe: continue;  // on to the next action
       case ir::ControlKind::kOk: out.terminal = Terminal{Terminal::Kind::kPass}; return out;
       case ir::ControlKind::kDrop:
-        out.steps.clear();  // a dropped frame's rewrites are never seen
+        keep_policed_steps(out.steps);  // a dropped frame's rewrites are never seen
         out.terminal = Terminal{Terminal::Kind::kDrop};
         return out;
       case ir::ControlKind::kContinue:
@@ -128,6 +143,8 @@ uint64_t estimated_action_insns(const ActionList& list, const std::vector<Action
         new_csums.push_back(c->flags);
         insns += 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
       }
+    } else if (std::holds_alternative<ir::PoliceAction>(step)) {
+      insns += kPoliceStepInsns;
     } else {
       insns += 150;  // vlan, skbedit mark
     }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "lookup_tables.h"
+#include "police_plan.h"
 #include "rule_planning.h"
 #include "tc2xdp/plan/plan.h"
 
@@ -52,11 +53,12 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
      << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
      << plan.max_chain_hops;
-  fp << " devmap " << plan.redirect_slots;
+  fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots;
   for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
   for (size_t i = 0; i < plan.action_lists.size(); ++i) {
     const ActionList& list = plan.action_lists[i];
-    fp << "\nactions " << i << ' ' << int(list.verdict) << '/' << list.redirect_slot << ':';
+    fp << "\nactions " << i << ' ' << int(list.verdict) << '/' << list.redirect_slot << '/'
+       << (list.police_instance ? int64_t(*list.police_instance) : -1) << ':';
     for (const auto& step : list.steps) fp << ' ' << describe_step(step);
   }
   for (const auto& chain : plan.chains) {
@@ -132,11 +134,17 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   std::map<uint32_t, ChainPlan> chains;
   chains[0].chain = 0;
   uint64_t action_insns = 0;  // estimated verifier cost of the action lists so far
+  std::vector<uint32_t> rule_slots;
+  for (const ir::Rule& rule : rules.rules())
+    rule_slots.push_back(slots.assign({rule.chain, rule.pref, rule.handle}));
+  const auto shared_police = shared_police_ids(rules, rule_slots, options.previous_stats_slots);
   for (size_t i = 0; i < rules.size(); ++i) {
     const ir::Rule& rule = rules.rules()[i];
+    const ir::Action* police = police_of(rule);
     // Rules with the same steps and verdict share one list (one block of code), within a budget
     // of verifier instructions for all of them.
     const ActionSink file_actions = [&](ActionList list, std::string& reason) {
+      if (police && police->index) list.police_instance = shared_police.at(*police->index);
       const bool fresh = std::find(plan.action_lists.begin(), plan.action_lists.end(), list) ==
                          plan.action_lists.end();
       const uint64_t cost = fresh ? estimated_action_insns(list, plan.action_lists) : 0;
@@ -149,8 +157,8 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
       action_insns += cost;
       return std::optional<uint32_t>(action_list_id(plan, std::move(list)));
     };
-    PlannedRule pr = plan_rule(rule, i, slots.assign({rule.chain, rule.pref, rule.handle}), options,
-                               redirect_slots, file_actions, diags);
+    PlannedRule pr =
+        plan_rule(rule, i, rule_slots[i], options, redirect_slots, file_actions, diags);
     chains[rule.chain].chain = rule.chain;
     chains[rule.chain].rules.push_back(i);
     plan.rules.push_back(std::move(pr));
@@ -160,10 +168,12 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
             [](const RedirectTarget& a, const RedirectTarget& b) { return a.slot < b.slot; });
   plan.redirect_slots = static_cast<uint32_t>(plan.redirects.size()) + kRedirectHeadroom;
   break_goto_cycles(plan, rules, diags);
+  plan_policers(plan, rules, diags);
   for (size_t i = 0; i < plan.rules.size(); ++i)
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
+  if (!plan.policers.empty()) plan.police_slots = plan.stats_slots;  // instances are slots
   plan_lookup(plan, rules, options.lookup);
   plan.estimated_verifier_insns += action_insns;
   // A live bucket map that still has room is kept: its size is the plan's.

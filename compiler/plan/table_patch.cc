@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "lookup_tables.h"
+#include "police_plan.h"
 #include "rule_planning.h"
 
 namespace tc2xdp::plan {
@@ -91,6 +92,8 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   if (rule.skip_sw) return why = "skip_sw rules stay out of tables", std::nullopt;
   if (slots_.contains(key)) return why = "the filter replaces one", std::nullopt;
   if (!last_of_pref) return why = "it classifies before a filter of its pref", std::nullopt;
+  // A bucket is configured and reset with the whole set (runtime/police_state.h).
+  if (police_of(rule)) return why = "police buckets are set up by a whole-set change", std::nullopt;
   TableState* state = table_for(rule.chain, rule.pref);
   if (!state) return why = "no table covers its pref", std::nullopt;
   auto top = state->top_rank.find(rule.pref);

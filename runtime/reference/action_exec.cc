@@ -18,8 +18,9 @@ struct Step {
   bool stop = false;  // unmodelled: classification ends here
 };
 
-Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& options,
-             ActionResult& out, std::optional<uint32_t>& mark) {
+Step run_one(const ir::Rule& rule, size_t position, std::vector<uint8_t>& frame,
+             const Options& options, ActionResult& out, std::optional<uint32_t>& mark) {
+  const ir::Action& a = rule.actions[position];
   std::string note;
   const ir::Control shot{ir::ControlKind::kDrop};
   Step step{a.control};
@@ -60,11 +61,13 @@ Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& op
     const uint32_t mask = s->mark_mask.value_or(0xffffffff);
     mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
     note = "skbedit mark " + std::to_string(*mark) + ", frame unchanged";
+  } else if (const auto* p = std::get_if<ir::PoliceAction>(&a.body)) {
+    step.control = run_police(*p, a, rule, position, frame, options, note);
   } else if (std::holds_alternative<ir::SkbeditAction>(a.body) ||
              std::holds_alternative<ir::TunnelKeyAction>(a.body)) {
     note = std::string(ir::action_kind_name(a.body)) + ": metadata only, frame unchanged";
   } else {
-    // police (rate state) and ct (conntrack state) depend on more than one frame.
+    // ct: conntrack state.
     out.unmodelled = true;
     out.notes.push_back(std::string(ir::action_kind_name(a.body)) + " is not modelled");
     return {a.control, true};
@@ -88,8 +91,9 @@ Step run_one(const ir::Action& a, std::vector<uint8_t>& frame, const Options& op
 
 }  // namespace
 
-ActionResult run_actions(const std::vector<ir::Action>& actions, std::vector<uint8_t>& frame,
-                         const Options& options, std::optional<uint32_t>& mark) {
+ActionResult run_actions(const ir::Rule& rule, std::vector<uint8_t>& frame, const Options& options,
+                         std::optional<uint32_t>& mark) {
+  const std::vector<ir::Action>& actions = rule.actions;
   ActionResult out;
   const ir::Control ok{ir::ControlKind::kOk};
   int jump_ttl = kJumpTtl;
@@ -100,7 +104,7 @@ restart:
       --skip;
       continue;
     }
-    const Step step = run_one(actions[i], frame, options, out, mark);
+    const Step step = run_one(rule, i, frame, options, out, mark);
     out.control = step.control;
     if (step.stop) return out;
     if (step.control.kind == ir::ControlKind::kJump) {

@@ -18,8 +18,9 @@ struct ActionResult {
   std::vector<std::string> notes;            // one per action run
 };
 
-// `mark` is skb->mark (nullopt: never set, 0 at ingress); skbedit mark updates it.
-ActionResult run_actions(const std::vector<ir::Action>& actions, std::vector<uint8_t>& frame,
-                         const Options& options, std::optional<uint32_t>& mark);
+// `rule`'s actions. `mark` is skb->mark (nullopt: never set, 0 at ingress); skbedit mark updates
+// it.
+ActionResult run_actions(const ir::Rule& rule, std::vector<uint8_t>& frame, const Options& options,
+                         std::optional<uint32_t>& mark);
 
 }  // namespace tc2xdp::reference::detail

@@ -102,7 +102,7 @@ class Classifier {
         line("  punted to the stack -> XDP_PASS");
         return done(*hit, Verdict::kPass, true);
       }
-      auto result = detail::run_actions(rule.actions, out_.output, options_, out_.mark);
+      auto result = detail::run_actions(rule, out_.output, options_, out_.mark);
       for (const auto& n : result.notes) line("    " + n);
       if (result.unmodelled) {
         line("  not modelled: handed to the stack -> XDP_PASS");

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "tc2xdp/ir/action.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/reference/interpreter.h"
 
 namespace tc2xdp::reference::detail {
 
@@ -21,5 +24,11 @@ void apply_pedit(const ir::PeditAction& a, std::vector<uint8_t>& frame, std::str
 
 // Recomputes checksums per TCA_CSUM_UPDATE_FLAG_*; false when tcf_csum_ipv4/ipv6 fail (drop).
 bool apply_csum(const ir::CsumAction& a, std::vector<uint8_t>& frame, std::string& note);
+
+// act_police: the verdict (conform or exceed control) of police action `position` of `rule` on
+// the frame, with its bucket and counters in options.police (police_model.cc).
+ir::Control run_police(const ir::PoliceAction& p, const ir::Action& a, const ir::Rule& rule,
+                       size_t position, std::span<const uint8_t> frame, const Options& options,
+                       std::string& note);
 
 }  // namespace tc2xdp::reference::detail

@@ -1,8 +1,11 @@
 // police (tc/m_police.c): a token-bucket (bytes or packets) policer. A bare verb or the first
 // verb of `conform-exceed EXCEED[/CONFORM]` is the exceed action (default reclassify); the
 // conform action defaults to ok. Action::control mirrors PoliceAction::conform.
+#include <bit>
+
 #include "action_parser.h"
 #include "numbers.h"
+#include "tc2xdp/ir/police_params.h"
 
 namespace tc2xdp::frontend::tc {
 
@@ -36,6 +39,15 @@ void conform_exceed(TokenStream& ts, const Token& key, ir::PoliceAction& p) {
   }
 }
 
+// get_size64_and_cell: the "/CELL" of "SIZE/CELL", a power of two below 2^32, as its log2.
+std::optional<uint8_t> cell_log(TokenStream& ts, const Token& word) {
+  const size_t slash = word.text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  const auto cell = parse_unsigned(std::string_view(word.text).substr(slash + 1), 0, 0x7fffffff);
+  if (cell && std::has_single_bit(*cell)) return static_cast<uint8_t>(std::countr_zero(*cell));
+  ts.fail(word, "invalid burst cell in '" + word.text + "'", "a power of two, as in 10k/8");
+}
+
 }  // namespace
 
 ir::Action parse_police(TokenStream& ts) {
@@ -47,7 +59,8 @@ ir::Action parse_police(TokenStream& ts) {
   const Token* rate_word = nullptr;
   const Token* peak_word = nullptr;
   const Token* pkts_word = nullptr;
-  bool burst_set = false, pkts_burst_set = false;
+  const Token* burst_word = nullptr;
+  bool pkts_burst_set = false;
   auto size_arg = [&](const Token& k, uint64_t max) {
     const Token& n = ts.argument(k, "SIZE");
     auto v = parse_size(std::string_view(n.text).substr(0, n.text.find('/')));  // drop "/CELL"
@@ -72,8 +85,11 @@ ir::Action parse_police(TokenStream& ts) {
       a.index = parse_index_value(ts, k);
     } else if (matches(w, "burst") || w == "buffer" || w == "maxburst") {
       ts.next();
+      if (ts.at_end()) ts.argument(k, "SIZE");
+      const Token& n = ts.peek();
       p.burst_bytes = static_cast<uint32_t>(size_arg(k, 0xffffffff));
-      burst_set = true;
+      p.burst_cell_log = cell_log(ts, n);
+      burst_word = &n;
     } else if (w == "mtu" || w == "minburst") {
       ts.next();
       p.mtu = static_cast<uint32_t>(size_arg(k, 0xffffffff));
@@ -113,7 +129,12 @@ ir::Action parse_police(TokenStream& ts) {
   if (!any) ts.fail(kind, "police needs a rate", "write 'police rate 1mbit burst 10k'");
   if (!p.rate_bytes_per_sec && !p.mtu && !p.pkts_rate)
     ts.fail(kind, "police needs rate, mtu or pkts_rate", "write 'police rate 1mbit burst 10k'");
-  if (rate_word && !burst_set) ts.fail(*rate_word, "police rate needs burst", "add 'burst 10k'");
+  if (rate_word && (!burst_word || !p.burst_bytes))
+    ts.fail(*rate_word, "police rate needs burst", "add 'burst 10k'");
+  // m_police.c: a burst that takes 2^32 psched ticks or more at the rate does not fit tc_police.
+  if (rate_word && ir::psched_xmit_ticks(p.rate_bytes_per_sec, p.burst_bytes) == UINT32_MAX)
+    ts.fail(*burst_word, "police burst out of range",
+            "at most about 274 seconds' worth of the rate (a higher rate or a smaller burst)");
   if (pkts_word && !pkts_burst_set)
     ts.fail(*pkts_word, "police pkts_rate needs pkts_burst", "add 'pkts_burst 100'");
   if (pkts_word && rate_word)
@@ -129,7 +150,10 @@ ir::Action parse_police(TokenStream& ts) {
 std::string print_police(const ir::PoliceAction& p, const ir::Action& a) {
   std::string s = "police";
   if (p.rate_bytes_per_sec) s += " rate " + format_rate(p.rate_bytes_per_sec);
-  if (p.burst_bytes) s += " burst " + format_size(p.burst_bytes);
+  if (p.burst_bytes) {
+    s += " burst " + format_size(p.burst_bytes);
+    if (p.burst_cell_log) s += "/" + std::to_string(1u << *p.burst_cell_log);
+  }
   if (p.mtu) s += " mtu " + format_size(p.mtu);
   if (p.peakrate_bytes_per_sec) s += " peakrate " + format_rate(p.peakrate_bytes_per_sec);
   if (p.pkts_rate) s += " pkts_rate " + std::to_string(p.pkts_rate);

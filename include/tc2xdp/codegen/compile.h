@@ -23,6 +23,11 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 inline constexpr const char* kTupleMap = "t2x_tuples";
 inline constexpr const char* kRecordMap = "t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
+// Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
+// plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
+// u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.
+inline constexpr const char* kPoliceMap = "t2x_police";
+inline constexpr const char* kPoliceStatsMap = "t2x_police_cnt";
 
 // Lowers the plan. Errors only for internal failures (LLVM); rules the plan punts are compiled as
 // punts, never dropped.

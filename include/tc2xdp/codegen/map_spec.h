@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,9 @@ struct BtfType {
     std::string name;
     uint32_t size = 4;   // bytes of one element: 1, 2, 4 or 8 (unsigned integers)
     uint32_t count = 1;  // > 1 makes it an array of `size`-byte elements
+    // A member of this struct type instead of integers (size is then ignored): the kernel finds
+    // special fields such as `struct bpf_spin_lock` by their BTF struct name.
+    std::shared_ptr<const BtfType> type;
   };
 
   std::string name;             // struct name; empty for a plain integer
@@ -40,6 +44,11 @@ struct BtfType {
   static BtfType u64() { return BtfType{{}, 8, {}}; }
   static BtfType structure(std::string name, std::vector<Member> members) {
     return BtfType{std::move(name), 0, std::move(members)};
+  }
+  // struct bpf_spin_lock { u32 val; }, as a member: at most one per map value (ARRAY or HASH).
+  static Member spin_lock(std::string name) {
+    return {std::move(name), 4, 1,
+            std::make_shared<const BtfType>(structure("bpf_spin_lock", {{"val", 4, 1}}))};
   }
   // struct { u32 prefixlen; u8 data[n]; }: the key layout the LPM trie expects.
   static BtfType lpm_key(std::string name, uint32_t data_bytes) {

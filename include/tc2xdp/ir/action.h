@@ -95,6 +95,8 @@ struct TunnelKeyAction {
 struct PoliceAction {
   uint64_t rate_bytes_per_sec = 0;  // 0: no byte rate
   uint32_t burst_bytes = 0;
+  // "burst SIZE/CELL": log2 of the rate table's cell, which sets the default mtu (255 cells).
+  std::optional<uint8_t> burst_cell_log;
   uint32_t mtu = 0;
   uint64_t peakrate_bytes_per_sec = 0;
   uint64_t pkts_rate = 0;  // packets per second, 0: none

@@ -13,6 +13,7 @@
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
 #include "tc2xdp/plan/lookup.h"
+#include "tc2xdp/plan/police.h"
 
 namespace tc2xdp::plan {
 
@@ -66,6 +67,9 @@ struct ActionList {
   std::vector<ir::ActionBody> steps;
   Terminal::Kind verdict = Terminal::Kind::kPass;  // kPass, kDrop or kRedirect
   uint32_t redirect_slot = 0;
+  // A police step (plan/police.h) runs the bucket of the rule that decided (its stats slot), or
+  // this shared one (filters naming one tc action index).
+  std::optional<uint32_t> police_instance;
   bool operator==(const ActionList&) const = default;
 };
 
@@ -113,6 +117,8 @@ struct Plan {
   // filed in place (its slot is map data).
   uint32_t redirect_slots = 1;
   std::vector<ActionList> action_lists;  // Terminal::actions indexes
+  std::vector<Policer> policers;         // police action instances (plan/police.h)
+  uint32_t police_slots = 0;             // the police maps' size (0: no police, no maps)
   uint32_t stats_slots = 0;              // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;          // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;

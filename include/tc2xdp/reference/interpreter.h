@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tc2xdp/ir/rule.h"
+#include "tc2xdp/reference/police.h"
 
 namespace tc2xdp::reference {
 
@@ -61,8 +62,8 @@ struct Outcome {
   // skb->mark as skbedit left it (nullopt: no skbedit mark ran). The program hands it on in the
   // XDP metadata area (docs/semantics.md).
   std::optional<uint32_t> mark;
-  bool punted = false;          // ended on a rule the compiler cannot offload
-  std::string explanation;      // one line per step, for `tc2xdp trace`
+  bool punted = false;      // ended on a rule the compiler cannot offload
+  std::string explanation;  // one line per step, for `tc2xdp trace`
 };
 
 struct Options {
@@ -76,6 +77,11 @@ struct Options {
   // The match to evaluate for a rule, when it differs from rule.match: the compiler widens a
   // punted rule's match to what XDP can see (plan::evaluated_match). Empty: rule.match.
   std::function<ir::Match(const ir::Rule&)> evaluated_match;
+  // Police actions' buckets and counters, carried from frame to frame by the caller. Null: each
+  // frame meets police actions created at now_ns (a fresh policer per frame).
+  PoliceState* police = nullptr;
+  // The clock police actions read (ktime_get_ns), for this frame.
+  int64_t now_ns = 0;
 };
 
 Outcome classify(const ir::RuleSet& rules, std::span<const uint8_t> frame, uint32_t ingress_ifindex,

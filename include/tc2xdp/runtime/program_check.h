@@ -12,6 +12,7 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/reference/interpreter.h"
 #include "tc2xdp/runtime/bpf_object.h"
+#include "tc2xdp/runtime/police_state.h"
 
 namespace tc2xdp::runtime {
 
@@ -33,6 +34,10 @@ class LoadedProgram {
   Result<ProgramOutcome> run(std::span<const uint8_t> frame, uint32_t ingress_ifindex = 1);
   // Per-rule counters summed over CPUs, parallel to the plan's rules.
   Result<std::vector<plan::RuleCounters>> counters() const;
+  // The police maps (both -1 without police). load() writes every police instance fresh, created
+  // at load time; restart_policers makes them fresh again as if created at `created_ns`.
+  const PoliceMapFds& police_maps() const { return police_; }
+  Status restart_policers(int64_t created_ns);
   int program_fd() const { return prog_fd_; }
   Result<int> map_fd(const char* name) const { return object_.map_fd(name); }
   // Rules moved (the maps were edited in place): name them, and their redirect targets, through
@@ -45,6 +50,7 @@ class LoadedProgram {
   BpfObject object_;
   const plan::Plan* plan_;
   int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
+  PoliceMapFds police_;
   std::vector<std::optional<uint32_t>> redirect_ifindex_;  // by redirect slot
   reference::DeviceResolver resolve_;
 };

@@ -1,0 +1,46 @@
+// Police actions in planning: how one reduces inside an action list, and which bucket (instance)
+// each offloaded one runs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::plan {
+
+// What a police step adds to the verifier's count (bpftool, this kernel): the bucket's branches
+// under the lock and the verdicts' paths.
+inline constexpr uint64_t kPoliceStepInsns = 400;
+
+// Empty when a list whose steps so far are `steps` can run `police`; else why the rule is punted.
+std::string police_punt_reason(const ir::PoliceAction& police,
+                               const std::vector<ir::ActionBody>& steps);
+// One of its verdicts is pipe: the list goes on after it.
+bool police_pipes(const ir::PoliceAction& police);
+// The terminal a list ending at a police step shows (its conform verdict; the step decides).
+Terminal::Kind police_end(const ir::PoliceAction& police);
+bool has_police(const std::vector<ir::ActionBody>& steps);
+// Before a drop: the steps up to the last police stay (its bucket and counters see the frame, and
+// an ok from it passes the frame as the steps before it left it); the rest are never seen.
+void keep_policed_steps(std::vector<ir::ActionBody>& steps);
+
+// The rule's police action, if any (a rule with more than one is punted).
+const ir::Action* police_of(const ir::Rule& rule);
+
+// Filters naming one tc action index share one bucket, at the stats slot of one of them (the
+// owner: the lowest slot among those the previous program had, so a live bucket stays where it
+// is; else the lowest). tc index -> instance id; `slots` by rule index.
+std::map<uint32_t, uint32_t> shared_police_ids(const ir::RuleSet& rules,
+                                               const std::vector<uint32_t>& slots,
+                                               const std::map<RuleKey, uint32_t>& previous);
+
+// After every rule is planned: the filters sharing a police index are punted together when one is
+// punted or they configure it differently (one bucket cannot live both in XDP and in the kernel);
+// then plan.policers.
+void plan_policers(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags);
+
+}  // namespace tc2xdp::plan
