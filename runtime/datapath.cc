@@ -16,6 +16,7 @@
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/police_state.h"
 #include "tc2xdp/runtime/state_lock.h"
 #include "tc2xdp/runtime/table_fill.h"
 
@@ -111,11 +112,14 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   }
 
   // The live table maps, if any: a change of data only is written into them.
-  UniqueFd live_tuples, live_records;
+  UniqueFd live_tuples, live_records, live_police, live_police_stats;
   if (*saved && old_stats.get() >= 0) {
     live_tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
     live_records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+    live_police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
+    live_police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
   }
+  const PoliceMapFds live_policers{live_police.get(), live_police_stats.get()};
   plan::PlanOptions plan_options{host_device, previous_slots, capacity};
   if (live_tuples.get() >= 0)
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
@@ -139,11 +143,18 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     if (live.shape_fingerprint == plan.shape_fingerprint) {
       if (auto s = reset_new_slots(old_stats.get(), plan, previous_slots); !s) return s.error();
       ApplyReport report;
+      // Buckets before the records that name them; an unchanged one keeps its tokens.
+      uint32_t police_writes = 0;
+      if (plan.police_slots) {
+        if (auto s = write_policers(plan, live_policers, true, std::nullopt, &police_writes); !s)
+          return s.error();
+      }
       const LiveTables tables{live_tuples.get(), live_records.get(),
                               plan_options.min_table_buckets};
       auto written = write_table_changes(live, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
+        report.map_writes += police_writes;
         report.data_only = true;
         report.mode = (*saved)->mode;
         if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s)
@@ -162,6 +173,14 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   // Only a map of the size the program declares can be reused; a grown one starts from zero.
   report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == old_capacity;
   if (report.counters_kept) load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()}};
+  // Police buckets (and their counters) live on while their maps keep their size.
+  const bool police_kept = plan.police_slots && live_police.get() >= 0 &&
+                           live_police_stats.get() >= 0 &&
+                           map_max_entries(live_police.get()).value_or(0) == plan.police_slots;
+  if (police_kept) {
+    load_options.reuse_maps.emplace_back(codegen::kPoliceMap, live_police.get());
+    load_options.reuse_maps.emplace_back(codegen::kPoliceStatsMap, live_police_stats.get());
+  }
   auto object = BpfObject::load(program->object, load_options);
   if (!object) return object.error();
   auto prog_fd = object->program_fd(codegen::kProgramName);
@@ -170,6 +189,13 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   if (!stats_fd) return stats_fd.error();
   if (auto s = fill_redirects(plan, *object); !s) return s.error();
   if (auto s = write_tables(plan, *object); !s) return s.error();
+  if (plan.police_slots) {
+    auto buckets = object->map_fd(codegen::kPoliceMap);
+    auto counters = object->map_fd(codegen::kPoliceStatsMap);
+    if (!buckets) return buckets.error();
+    if (!counters) return counters.error();
+    if (auto s = write_policers(plan, {*buckets, *counters}, police_kept); !s) return s.error();
+  }
   if (auto s = reset_new_slots(*stats_fd, plan,
                                report.counters_kept ? previous_slots : decltype(previous_slots){});
       !s)
@@ -201,7 +227,9 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
-        std::pair{codegen::kSpareMap, "/spares"}, std::pair{codegen::kRedirectMap, "/redirects"}}) {
+        std::pair{codegen::kSpareMap, "/spares"}, std::pair{codegen::kRedirectMap, "/redirects"},
+        std::pair{codegen::kPoliceMap, "/police"},
+        std::pair{codegen::kPoliceStatsMap, "/police_cnt"}}) {
     unlink((pins + pin).c_str());
     auto fd = object->map_fd(map);
     if (fd && bpf_obj_pin(*fd, (pins + pin).c_str()) != 0)
@@ -226,6 +254,8 @@ Status Datapath::open_live() {
   live->records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
   live->spares = UniqueFd(bpf_obj_get((pins + "/spares").c_str()));
   live->redirects = UniqueFd(bpf_obj_get((pins + "/redirects").c_str()));
+  live->police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
+  live->police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
   live->stats_capacity = map_max_entries(live->stats.get()).value_or(0);
   if (live->tuples.get() >= 0)
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
@@ -288,11 +318,18 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
           !s)
         return s.error();
       ApplyReport report;
+      uint32_t police_writes = 0;
+      if (plan.police_slots) {
+        const PoliceMapFds police{live.police.get(), live.police_stats.get()};
+        if (auto s = write_policers(plan, police, true, std::nullopt, &police_writes); !s)
+          return s.error();
+      }
       const LiveTables tables{live.tuples.get(), live.records.get(), live.bucket_capacity};
       auto written = write_table_changes(plan_, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
         diags.append(plan_diags);
+        report.map_writes += police_writes;
         report.data_only = true;
         report.mode = mode_;
         report.not_in_place = not_in_place;
@@ -421,8 +458,26 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   unlink((pins + "/records").c_str());
   unlink((pins + "/spares").c_str());
   unlink((pins + "/redirects").c_str());
+  unlink((pins + "/police").c_str());
+  unlink((pins + "/police_cnt").c_str());
   rmdir(pins.c_str());
   return remove_state(paths, ifname);
+}
+
+Result<std::vector<std::optional<plan::PoliceCounters>>> Datapath::police_counters() const {
+  std::vector<std::optional<plan::PoliceCounters>> out(plan().rules.size());
+  if (plan().policers.empty()) return out;
+  const std::string pins = pin_dir(paths_, ifname_);
+  UniqueFd buckets(bpf_obj_get((pins + "/police").c_str()));
+  UniqueFd counters(bpf_obj_get((pins + "/police_cnt").c_str()));
+  if (buckets.get() < 0 || counters.get() < 0)
+    return Error{"open police maps of " + ifname_, errno, ""};
+  for (const plan::Policer& p : plan().policers) {
+    auto read = read_policer({buckets.get(), counters.get()}, p.id);
+    if (!read) return read.error();
+    for (size_t rule : p.rules) out[rule] = read->counters;
+  }
+  return out;
 }
 
 Result<std::vector<plan::RuleCounters>> Datapath::counters() const {

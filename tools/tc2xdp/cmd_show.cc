@@ -21,7 +21,10 @@ uint64_t now_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
 }
 
-std::string json_show(const runtime::Datapath& dp, const std::vector<plan::RuleCounters>* stats) {
+using PoliceStats = std::vector<std::optional<plan::PoliceCounters>>;
+
+std::string json_show(const runtime::Datapath& dp, const std::vector<plan::RuleCounters>* stats,
+                      const PoliceStats* police) {
   JsonWriter out;
   out.begin_array();
   const auto& rules = dp.rules().rules();
@@ -46,7 +49,20 @@ std::string json_show(const runtime::Datapath& dp, const std::vector<plan::RuleC
       out.begin_object();
       out.field("order", a + 1);
       out.field("kind", rule.actions.empty() ? "gact" : ir::action_kind_name(rule.actions[a].body));
-      if (stats) {
+      const bool policer = !rule.actions.empty() &&
+                           std::holds_alternative<ir::PoliceAction>(rule.actions[a].body) &&
+                           police && (*police)[i];
+      if (policer) {
+        // tc -s's police stats: the action's own packets, bytes, drops and overlimits.
+        const auto& p = *(*police)[i];
+        out.key("stats");
+        out.begin_object();
+        out.field("bytes", p.bytes);
+        out.field("packets", p.packets);
+        out.field("drops", p.drops);
+        out.field("overlimits", p.overlimits);
+        out.end_object();
+      } else if (stats) {
         const auto& c = (*stats)[i];
         out.key("stats");
         out.begin_object();
@@ -64,7 +80,8 @@ std::string json_show(const runtime::Datapath& dp, const std::vector<plan::RuleC
   return out.str() + "\n";
 }
 
-std::string text_show(const runtime::Datapath& dp, const std::vector<plan::RuleCounters>* stats) {
+std::string text_show(const runtime::Datapath& dp, const std::vector<plan::RuleCounters>* stats,
+                      const PoliceStats* police) {
   std::ostringstream out;
   const auto& rules = dp.rules().rules();
   const uint64_t now = now_ns();
@@ -78,6 +95,11 @@ std::string text_show(const runtime::Datapath& dp, const std::vector<plan::RuleC
       out << "  Sent " << c.bytes << " bytes " << c.packets << " pkt";
       if (c.last_hit_ns) out << " (last hit " << (now - c.last_hit_ns) / 1000000000ull << " s ago)";
       out << "\n";
+    }
+    if (police && (*police)[i]) {
+      const auto& p = *(*police)[i];
+      out << "  police: Sent " << p.bytes << " bytes " << p.packets << " pkt (dropped " << p.drops
+          << ", overlimits " << p.overlimits << ")\n";
     }
   }
   return out.str();
@@ -111,6 +133,7 @@ int run_show(const Args& args) {
   }
   const runtime::Datapath* dp = *opened;
   std::optional<std::vector<plan::RuleCounters>> stats;
+  std::optional<PoliceStats> police;
   if (with_stats) {
     auto read = dp->counters();
     if (!read) {
@@ -118,9 +141,16 @@ int run_show(const Args& args) {
       return 1;
     }
     stats = std::move(*read);
+    auto policed = dp->police_counters();
+    if (!policed) {
+      std::cerr << "tc2xdp: " << policed.error().to_string() << "\n";
+      return 1;
+    }
+    police = std::move(*policed);
   }
-  std::cout << (json ? json_show(*dp, stats ? &*stats : nullptr)
-                     : text_show(*dp, stats ? &*stats : nullptr));
+  const PoliceStats* policed = police ? &*police : nullptr;
+  std::cout << (json ? json_show(*dp, stats ? &*stats : nullptr, policed)
+                     : text_show(*dp, stats ? &*stats : nullptr, policed));
   return 0;
 }
 

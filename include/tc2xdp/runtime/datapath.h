@@ -104,6 +104,9 @@ class Datapath {
   // Counters per rule, parallel to rules(): packets and bytes summed over CPUs, last hit the
   // latest of them.
   Result<std::vector<plan::RuleCounters>> counters() const;
+  // The counters of the police action each rule runs (rules sharing an index show the same),
+  // parallel to rules(); nullopt for rules without an offloaded police action.
+  Result<std::vector<std::optional<plan::PoliceCounters>>> police_counters() const;
 
  private:
   std::string ifname_;
