@@ -118,23 +118,25 @@ std::map<uint32_t, uint32_t> shared_police_ids(const ir::RuleSet& rules,
 
 void plan_policers(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags) {
   // Shared indexes: one bucket, so all of their filters in XDP or none, configured alike.
-  std::map<uint32_t, std::vector<size_t>> groups;
+  // Every police action naming an index counts, even one its list never reaches: tc creates
+  // (or binds) it all the same, and the first filter's configuration is the one kept.
+  std::map<uint32_t, std::vector<std::pair<size_t, const ir::PoliceAction*>>> groups;
   for (size_t i = 0; i < rules.size(); ++i)
-    if (const ir::Action* police = police_of(rules.rules()[i]); police && police->index)
-      groups[*police->index].push_back(i);
+    for (const ir::Action& a : rules.rules()[i].actions)
+      if (const auto* police = std::get_if<ir::PoliceAction>(&a.body); police && a.index)
+        groups[*a.index].emplace_back(i, police);
   for (const auto& [index, members] : groups) {
     std::string why;
-    const auto& first = std::get<ir::PoliceAction>(police_of(rules.rules()[members[0]])->body);
-    for (size_t i : members) {
+    for (const auto& [i, police] : members) {
       if (!plan.rules[i].offloaded)
         why =
             "shares police index " + std::to_string(index) + " with a filter that is not offloaded";
-      if (std::get<ir::PoliceAction>(police_of(rules.rules()[i])->body) != first)
+      if (*police != *members.front().second)
         why = "police index " + std::to_string(index) +
               " is configured differently by several filters (tc keeps the first one's)";
     }
     if (why.empty()) continue;
-    for (size_t i : members) {
+    for (const auto& [i, police] : members) {
       PlannedRule& pr = plan.rules[i];
       if (!pr.offloaded) continue;
       pr.offloaded = false;
