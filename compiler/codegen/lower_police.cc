@@ -82,8 +82,7 @@ void emit_police(detail::ActionEmitter& e, const ir::PoliceAction& step,
   llvm::Value* mtu_len = b.CreateSub(e.frame_len(), tag, "police.mtu_len");
   llvm::Value* len = b.CreateSub(mtu_len, e.c64(kEthHlen), "police.len");
 
-  llvm::Value* key = instance ? b.getInt32(*instance) : ctx.rule_slot;
-  b.CreateStore(key, ctx.key);
+  if (instance) b.CreateStore(b.getInt32(*instance), ctx.key);
   llvm::Value* bucket = map_lookup_elem(b, ctx.buckets, ctx.key, "police.bucket");
 
   llvm::BasicBlock* decided = e.block("police.decided");
@@ -176,7 +175,6 @@ void emit_police(detail::ActionEmitter& e, const ir::PoliceAction& step,
 
   // tc -s's counters, per CPU: every packet; overlimits; drops by its verdict (a bare mtu check
   // that conforms counts no drop, as tcf_police_act returns before counting).
-  b.CreateStore(key, ctx.key);
   llvm::Value* counters = map_lookup_elem(b, ctx.counters, ctx.key, "police.counters");
   llvm::BasicBlock* count = e.block("police.count");
   llvm::BasicBlock* counted = e.block("police.counted");

@@ -26,8 +26,9 @@ void declare_police_maps(BpfModule& module, const plan::Plan& plan, ProgramMaps&
 struct PoliceContext {
   llvm::GlobalVariable* buckets = nullptr;   // kPoliceMap
   llvm::GlobalVariable* counters = nullptr;  // kPoliceStatsMap
-  llvm::Value* rule_slot = nullptr;          // i32: the deciding rule's stats slot, its own bucket
-  llvm::AllocaInst* key = nullptr;           // i32 stack slot for the maps' keys
+  // An i32 stack slot holding the deciding rule's stats slot (its own bucket's key); a shared
+  // bucket's key is written over it.
+  llvm::AllocaInst* key = nullptr;
 };
 
 // tcf_police_act on the frame as it is now, with the bucket `instance` (a shared one) or the

@@ -267,8 +267,7 @@ void ProgramLowering::build_epilogue() {
     return;
   }
   b_.SetInsertPoint(epilogue_);
-  llvm::Value* slot = blind32(exit_slot_);
-  bump_counters(slot);
+  bump_counters(blind32(exit_slot_));
   record_last(blind32(exit_last_));
   llvm::Value* kind = blind32(exit_kind_);
   llvm::BasicBlock* pass = fn_.create_block("exit.pass");
@@ -296,12 +295,11 @@ void ProgramLowering::build_epilogue() {
     entries.push_back(fn_.create_block("actions" + std::to_string(i)));
     lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
   }
+  // A police step runs the deciding rule's own bucket (keyed by its stats slot, which
+  // bump_counters left in stats_key_: no register or stack kept for it) unless its list names a
+  // shared one.
   PoliceContext police;
-  if (maps_.police) {
-    // A police step runs the deciding rule's own bucket unless its list names a shared one.
-    police = {maps_.police->global, maps_.police_stats->global, slot,
-              fn_.create_stack_slot(i32_, "police_key")};
-  }
+  if (maps_.police) police = {maps_.police->global, maps_.police_stats->global, stats_key_};
   lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global,
                      maps_.police ? &police : nullptr);
 }

@@ -250,6 +250,9 @@ class RuleGenerator {
   void make_actions(GenRule& rule, uint32_t last_chain);
   // Frame rewrites (vlan, pedit, csum, skbedit mark), each "action ... pipe", then a verdict.
   void make_rewrites(GenRule& rule, uint32_t last_chain);
+  // A police action (police_args) and, when a verdict pipes, what follows it.
+  void make_police(GenRule& rule);
+  std::string police_args();
   std::string rewrite_step();
   std::string pedit_munge();
   void set_goto(GenRule& rule, uint32_t chain);
@@ -265,6 +268,7 @@ class RuleGenerator {
   Rand& r_;
   const RuleGenOptions& o_;
   std::map<std::pair<uint32_t, uint32_t>, Instance> instances_;
+  std::map<uint32_t, std::string> police_indexes_;  // tc index -> the police it was given first
 };
 
 inline size_t RuleGenerator::rule_count() {
@@ -674,7 +678,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
                  : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
                                 // Rewrites: fewer in medium sets, whose action code would
                                 // otherwise dominate the suite's compile and verifier time.
-                                o_.profile == Profile::kMedium ? 6u : 24u});
+                                o_.profile == Profile::kMedium ? 6u : 24u, 8});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
@@ -707,7 +711,54 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
       rule.effect = Effect::kPass;
       rule.actions.clear();
       break;
-    default: make_rewrites(rule, last_chain);
+    case 8: make_rewrites(rule, last_chain); break;
+    default: make_police(rule);
+  }
+}
+
+// Police whose decisions do not depend on when frames arrive (the differential tests' clocks
+// differ by under a second): 8bit and 1 packet/s buckets count whole seconds of tokens (a byte
+// costs exactly 1 s), so less than a second of refill never lets another packet through; a
+// 10-megabyte burst at 1gbit never runs dry within a rule set's frames; mtu checks have no
+// bucket. (A fresh packet bucket is empty; the tests start every bucket as if created long ago.)
+inline std::string RuleGenerator::police_args() {
+  auto mtu = [&] { return " mtu " + std::to_string(r_.range(40, 1600)); };
+  switch (r_.weighted({35, 20, 10, 15, 20})) {
+    case 0: {
+      std::string s = "rate 8bit burst " + std::to_string(r_.range(1, 274));
+      if (r_.chance(0.3)) s += mtu();
+      return s;
+    }
+    case 1: return "pkts_rate 1 pkts_burst " + std::to_string(r_.range(1, 20));
+    case 2:
+      return "rate 8bit burst " + std::to_string(r_.range(100, 274)) + mtu() + " peakrate 8bit";
+    case 3: return "rate 1gbit burst 10m" + (r_.chance(0.5) ? mtu() : std::string());
+    default: return mtu().substr(1);
+  }
+}
+
+inline void RuleGenerator::make_police(GenRule& rule) {
+  std::string police = police_args();
+  // Sometimes a shared tc index; mostly with the configuration it had first (else punted).
+  std::string index;
+  if (r_.chance(0.2)) {
+    const uint32_t n = static_cast<uint32_t>(r_.range(1, 3));
+    auto [it, fresh] = police_indexes_.try_emplace(n, police);
+    if (!fresh && r_.chance(0.85)) police = it->second;
+    index = " index " + std::to_string(n);
+  }
+  std::string exceed =
+      r_.pick<std::string>({"drop", "drop", "pass", "pipe", "reclassify", "continue"});
+  if (!o_.punts && (exceed == "reclassify" || exceed == "continue")) exceed = "drop";
+  const std::string conform = r_.pick<std::string>({"ok", "ok", "pipe", "drop"});
+  rule.effect = exceed == "drop" ? Effect::kDrop : Effect::kPass;
+  rule.actions = "action police " + police + " conform-exceed " + exceed + "/" + conform + index;
+  if (exceed != "pipe" && conform != "pipe") return;
+  switch (r_.weighted({30, 30, 20, 20})) {
+    case 0: rule.actions += " action drop"; break;
+    case 1: rule.actions += " action pass"; break;
+    case 2: rule.actions += " action mirred egress redirect dev veth1"; break;
+    default: rule.actions += " action " + rewrite_step() + " pipe action pass";
   }
 }
 

@@ -12,18 +12,22 @@
 #include <map>
 
 #include "common/packet_gen.h"
+#include "common/police_check.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
 #include "gen_devices_test_base.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/plan/plan.h"
+#include "tc2xdp/runtime/police_state.h"
 #include "tc2xdp/runtime/program_check.h"
 
 namespace tc2xdp {
 namespace {
 
 namespace gen = testing::gen;
+
+constexpr int64_t kSecond = 1000000000;
 
 size_t env_or(const char* name, size_t fallback) {
   const char* v = std::getenv(name);
@@ -35,6 +39,7 @@ class DifferentialTest : public testing::GenDevicesTest {};
 struct SetResult {
   size_t frames = 0, disagreements = 0, punted_rules = 0;
   size_t rewritten = 0, marked = 0;  // frames handed on changed by actions, or with a mark
+  size_t policed = 0;                // frames whose deciding rule ran a police action
 };
 
 // One generated rule set: compile, load, run every frame through both sides, then the counters.
@@ -71,7 +76,15 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
     result.disagreements = 1;  // nor one the verifier rejects
     return result;
   }
-  const auto options = runtime::reference_options(plan, rules, gen::resolve_gen_device);
+  // Police buckets carry state from frame to frame, the same on both sides (rule_gen.h's police
+  // decide alike however the two clocks drift within a set).
+  reference::PoliceState police;
+  auto options = runtime::reference_options(plan, rules, gen::resolve_gen_device);
+  options.police = &police;
+  if (auto aged = testing::age_policers(*loaded, police, 1000 * kSecond); !aged) {
+    ADD_FAILURE() << aged.error().to_string();
+    return result;
+  }
   std::map<size_t, plan::RuleCounters> expected_counters;
   for (const auto& frame : gen::generate_frames(seed, set, frame_count)) {
     if (frame.bytes.size() < 14) continue;  // the kernel refuses to test-run runts
@@ -86,6 +99,7 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
                            expected.verdict == reference::Verdict::kRedirect;
     result.rewritten += handed_on && expected.output != frame.bytes;
     result.marked += handed_on && expected.mark.has_value();
+    result.policed += got->rule_index && runtime::policer_of_rule(plan, *got->rule_index);
     for (const auto& hit : expected.hits) {
       expected_counters[hit.index].packets += 1;
       expected_counters[hit.index].bytes += frame.bytes.size();
@@ -94,12 +108,20 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
     if (!diff.empty() && ++result.disagreements <= 3)
       ADD_FAILURE() << "seed " << seed << ": " << diff << "\n"
                     << expected.explanation << "\n"
-                    << gen::reproducer(set, frame);
+                    << gen::reproducer(set, frame)
+                    << (plan.policers.empty()
+                            ? ""
+                            : "(police buckets as the frames before left them)\n");
   }
   auto counters = loaded->counters();
   if (!counters) {
     ADD_FAILURE() << counters.error().to_string();
     return result;
+  }
+  if (const std::string diff = testing::police_counter_diff(plan, rules, *loaded, police);
+      !diff.empty()) {
+    ++result.disagreements;
+    ADD_FAILURE() << "seed " << seed << ": " << diff << "\n" << set.text;
   }
   for (size_t i = 0; i < counters->size(); ++i) {
     const auto want = expected_counters[i];
@@ -121,24 +143,26 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
   const size_t sets = env_or("TC2XDP_DIFF_SETS", 200);
   const size_t frames = env_or("TC2XDP_DIFF_FRAMES", 500);
   const size_t first = env_or("TC2XDP_DIFF_FIRST_SEED", 1);
-  size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0;
+  size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0, policed = 0;
   for (uint64_t seed = first; seed < first + sets; ++seed) {
     const SetResult r = check_rule_set(seed, frames);
     total_frames += r.frames;
     punted += r.punted_rules;
     rewritten += r.rewritten;
     marked += r.marked;
+    policed += r.policed;
     failing_sets += r.disagreements != 0;
     if (failing_sets >= 5) break;  // enough to debug; the rest would only repeat
   }
   std::printf(
       "differential: %zu rule sets, %zu frames, %zu punted rules, %zu failing sets "
-      "(%zu frames rewritten by actions, %zu marked)\n",
-      sets, total_frames, punted, failing_sets, rewritten, marked);
+      "(%zu frames rewritten by actions, %zu marked, %zu policed)\n",
+      sets, total_frames, punted, failing_sets, rewritten, marked, policed);
   EXPECT_EQ(failing_sets, 0u);
   if (sets >= 20) {  // the actions are exercised, not only compiled
     EXPECT_GT(rewritten, total_frames / 100);
     EXPECT_GT(marked, 0u);
+    EXPECT_GT(policed, total_frames / 100);
   }
   EXPECT_GT(total_frames, sets * frames / 2);
 }

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "common/packet_gen.h"
+#include "common/police_check.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
 #include "gen_devices_test_base.h"
@@ -61,6 +62,8 @@ void check_seed(uint64_t seed, Totals& totals) {
   ASSERT_TRUE(program.ok()) << "seed " << seed << ": " << program.error().to_string();
   auto loaded = runtime::LoadedProgram::load(plan, *program, gen::resolve_gen_device);
   ASSERT_TRUE(loaded.ok()) << "seed " << seed << ": " << loaded.error().to_string();
+  reference::PoliceState police;  // carried across frames, as the program's buckets are
+  ASSERT_TRUE(testing::age_policers(*loaded, police, 1000 * 1000000000ll).ok());
   const runtime::TableMapFds maps{
       *loaded->map_fd(codegen::kStatsMap), *loaded->map_fd(codegen::kRecordMap),
       *loaded->map_fd(codegen::kTupleMap), *loaded->map_fd(codegen::kSpareMap),
@@ -120,7 +123,8 @@ void check_seed(uint64_t seed, Totals& totals) {
   now_options.previous_stats_slots = patcher.slots();
   const plan::Plan now = plan::make_plan(rules, now_options, diags);
   loaded->follow(now);
-  const auto reference_options = runtime::reference_options(now, rules, gen::resolve_gen_device);
+  auto reference_options = runtime::reference_options(now, rules, gen::resolve_gen_device);
+  reference_options.police = &police;
 
   std::map<size_t, plan::RuleCounters> expected_counters;
   size_t disagreements = 0;
