@@ -13,10 +13,12 @@ namespace tc2xdp::codegen {
 class XdpFunction;
 
 // Emits every list, list i starting in entries[i]; every path ends with a return. `zero` is the
-// opaque runtime zero (verifier_hints.h); `devmap` the devmap for a redirect verdict. Packet bounds
-// are reloaded inside; the caller's are reinstated before returning.
+// opaque runtime zero (verifier_hints.h); `devmap` the devmap for a redirect verdict, fanouts[i]
+// list i's own devmap when its verdict is fanout. Packet bounds are reloaded inside; the caller's
+// are reinstated before returning.
 void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
                         const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
-                        llvm::GlobalVariable* devmap);
+                        llvm::GlobalVariable* devmap,
+                        const std::vector<llvm::GlobalVariable*>& fanouts);
 
 }  // namespace tc2xdp::codegen

@@ -294,7 +294,9 @@ void ProgramLowering::build_epilogue() {
     entries.push_back(fn_.create_block("actions" + std::to_string(i)));
     lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
   }
-  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global);
+  std::vector<llvm::GlobalVariable*> fanouts;
+  for (const MapRef* map : maps_.fanouts) fanouts.push_back(map ? map->global : nullptr);
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global, fanouts);
 }
 
 void ProgramLowering::build_miss() {

@@ -18,6 +18,8 @@ struct ProgramMaps {
   const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
   const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
   const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
+  // fanout_map_name(i) for each action list i with a fanout verdict, else nullptr.
+  std::vector<const MapRef*> fanouts;
 };
 
 // Source lines (BpfModule's source text) of code that belongs to no rule: rule i is line i + 1.
