@@ -15,6 +15,7 @@
 #include "datapath_update.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
+#include "tc2xdp/runtime/host_devices.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/police_state.h"
 #include "tc2xdp/runtime/state_lock.h"
@@ -26,9 +27,12 @@ namespace {
 
 constexpr uint32_t kMinStatsCapacity = 64;
 
-std::optional<uint32_t> host_device(const std::string& name) {
-  const unsigned index = if_nametoindex(name.c_str());
-  return index ? std::optional<uint32_t>(index) : std::nullopt;
+// Plan options resolving devices here, with the live program's stats slots.
+plan::PlanOptions host_options(std::map<plan::RuleKey, uint32_t> slots, uint32_t min_stats_slots) {
+  plan::PlanOptions options = host_plan_options();
+  options.previous_stats_slots = std::move(slots);
+  options.min_stats_slots = min_stats_slots;
+  return options;
 }
 
 // Room for the rule set to double before the counters map must be replaced.
@@ -43,17 +47,26 @@ Result<uint32_t> map_max_entries(int fd) {
   return info.max_entries;
 }
 
+// The devmaps: the redirect slots, and each fan-out list's devices in order.
 Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
-  if (plan.redirects.empty()) return Ok{};
-  auto fd = object.map_fd(codegen::kRedirectMap);
-  if (!fd) return fd.error();
-  for (const auto& target : plan.redirects) {
-    auto ifindex = host_device(target.dev);
+  const plan::PlanOptions host = host_plan_options();
+  const auto fill = [&](const std::string& map, uint32_t slot, const plan::DeviceTarget& target) {
+    auto ifindex = plan::transmit_ifindex(target, host);
     if (!ifindex)
-      return Error{"mirred redirect", ENODEV,
-                   "device '" + target.dev + "' does not exist in this network namespace"};
-    const uint32_t slot = target.slot;
-    if (auto s = update_elem(*fd, bytes_of(slot), bytes_of(*ifindex)); !s) return s;
+      return Status{Error{
+          "mirred " + plan::describe_target(target), ENODEV,
+          target.ingress ? "no veth peer of '" + target.dev + "' in this namespace"
+                         : "device '" + target.dev + "' does not exist in this network namespace"}};
+    auto fd = object.map_fd(map.c_str());
+    if (!fd) return Status{fd.error()};
+    return update_elem(*fd, bytes_of(slot), bytes_of(*ifindex));
+  };
+  for (const auto& r : plan.redirects)
+    if (auto s = fill(codegen::kRedirectMap, r.slot, r.target); !s) return s;
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const auto& sends = plan.action_lists[i].sends;
+    for (uint32_t slot = 0; slot < sends.size(); ++slot)
+      if (auto s = fill(codegen::fanout_map_name(i), slot, sends[slot]); !s) return s;
   }
   return Ok{};
 }
@@ -120,7 +133,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     live_police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
   }
   const PoliceMapFds live_policers{live_police.get(), live_police_stats.get()};
-  plan::PlanOptions plan_options{host_device, previous_slots, capacity};
+  plan::PlanOptions plan_options = host_options(previous_slots, capacity);
   if (live_tuples.get() >= 0)
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
   Diagnostics plan_diags;
@@ -261,7 +274,7 @@ Status Datapath::open_live() {
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
   std::map<plan::RuleKey, uint32_t> slots;
   for (const auto& r : plan_.rules) slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
-  live->plan_options = {host_device, std::move(slots), live->stats_capacity};
+  live->plan_options = host_options(std::move(slots), live->stats_capacity);
   live->plan_options.min_table_buckets = live->bucket_capacity;
   // The plan as the live program was built: with the live maps' sizes.
   Diagnostics ignored;
@@ -378,7 +391,7 @@ const plan::Plan& Datapath::plan() const {
                                                     : live_->patcher
                                                         ? live_->patcher->slots()
                                                         : live_->plan_options.previous_stats_slots;
-    plan_ = plan::make_plan(rules_, {host_device, slots, 0}, ignored);
+    plan_ = plan::make_plan(rules_, host_options(slots, 0), ignored);
     plan_stale_ = false;
   }
   return plan_;
@@ -414,7 +427,7 @@ Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& 
   dp.rules_ = std::move((*saved)->rules);
   dp.state_stamp_ = std::move((*saved)->stamp);
   Diagnostics ignored;  // the warnings were shown when the rules were applied
-  dp.plan_ = plan::make_plan(dp.rules_, {host_device, (*saved)->slots, 0}, ignored);
+  dp.plan_ = plan::make_plan(dp.rules_, host_options((*saved)->slots, 0), ignored);
   auto link = XdpLink::open_pinned(pin_dir(paths, ifname) + "/link");
   if (link) dp.program_id_ = link->program_id().value_or(0);
   return dp;

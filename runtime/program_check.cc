@@ -59,13 +59,22 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
     if (auto s = write_policers(plan, loaded.police_, false); !s) return s.error();
   }
   loaded.resolve_ = resolve;
-  for (const auto& target : plan.redirects) {
-    auto ifindex = resolve ? resolve(target.dev) : std::nullopt;
-    loaded.redirect_ifindex_.push_back(ifindex);
-    if (!ifindex) continue;  // an empty slot: the program drops, as mirred to a missing device
-    auto map = loaded.object_.map_fd(codegen::kRedirectMap);
-    if (!map) return map.error();
-    if (auto s = update_elem(*map, bytes_of(target.slot), bytes_of(*ifindex)); !s) return s.error();
+  // The devices themselves stand in for ingress targets' veth peers: BPF_PROG_TEST_RUN sends
+  // nothing, and these devices need not have peers.
+  const auto fill = [&](const char* map_name, uint32_t slot, const plan::DeviceTarget& target) {
+    auto send = loaded.resolved(target);
+    if (!send) return Status{Ok{}};  // an empty slot: mirred to a missing device
+    auto map = loaded.object_.map_fd(map_name);
+    if (!map) return Status{map.error()};
+    return update_elem(*map, bytes_of(slot), bytes_of(send->ifindex));
+  };
+  for (const auto& r : plan.redirects)
+    if (auto s = fill(codegen::kRedirectMap, r.slot, r.target); !s) return s.error();
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const auto& sends = plan.action_lists[i].sends;
+    const std::string name = codegen::fanout_map_name(i);
+    for (uint32_t slot = 0; slot < sends.size(); ++slot)
+      if (auto s = fill(name.c_str(), slot, sends[slot]); !s) return s.error();
   }
   return loaded;
 }
@@ -75,11 +84,14 @@ Status LoadedProgram::restart_policers(int64_t created_ns) {
   return write_policers(*plan_, police_, false, created_ns);
 }
 
+std::optional<Send> LoadedProgram::resolved(const plan::DeviceTarget& target) const {
+  auto ifindex = resolve_ ? resolve_(target.dev) : std::nullopt;
+  if (!ifindex) return std::nullopt;
+  return Send{*ifindex, target.ingress};
+}
+
 void LoadedProgram::follow(const plan::Plan& plan) {
   plan_ = &plan;
-  redirect_ifindex_.clear();
-  for (const auto& target : plan.redirects)
-    redirect_ifindex_.push_back(resolve_ ? resolve_(target.dev) : std::nullopt);
 }
 
 Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
@@ -109,9 +121,15 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
   if (out.verdict == reference::Verdict::kRedirect && out.rule_index &&
       *out.rule_index < plan_->rules.size()) {
     const auto& terminal = plan_->rules[*out.rule_index].terminal;
-    if (terminal.kind == plan::Terminal::Kind::kRedirect &&
-        terminal.redirect_slot < redirect_ifindex_.size())
-      out.redirect_ifindex = redirect_ifindex_[terminal.redirect_slot];
+    std::vector<plan::DeviceTarget> targets;
+    if (terminal.kind == plan::Terminal::Kind::kRedirect) {
+      for (const auto& r : plan_->redirects)
+        if (r.slot == terminal.redirect_slot) targets.push_back(r.target);
+    } else if (terminal.kind == plan::Terminal::Kind::kFanout && terminal.actions) {
+      targets = plan_->action_lists[*terminal.actions].sends;
+    }
+    for (const auto& target : targets)
+      if (auto send = resolved(target)) out.sends.push_back(*send);
   }
   return out;
 }
@@ -148,17 +166,34 @@ reference::Options reference_options(const plan::Plan& plan, const ir::RuleSet& 
 std::string compare_outcomes(const ProgramOutcome& program, const reference::Outcome& expected,
                              const ir::RuleSet& rules) {
   std::string diff;
-  if (program.verdict != expected.verdict)
-    diff += std::string("verdict: program ") + reference::verdict_name(program.verdict) +
-            ", reference " + reference::verdict_name(expected.verdict) + "; ";
+  // XDP sends mirred's copies and the frame itself in one broadcast: copies with a drop are an
+  // XDP_REDIRECT. A redirect that reaches no device is a drop either way.
+  std::vector<Send> want_sends;
+  for (const auto& copy : expected.copies) want_sends.push_back({copy.ifindex, copy.ingress});
+  if (expected.verdict == reference::Verdict::kRedirect && expected.redirect_ifindex)
+    want_sends.push_back({*expected.redirect_ifindex, expected.redirect_ingress});
+  const auto sends_or_drop = [](reference::Verdict v, const std::vector<Send>& sends) {
+    if (v == reference::Verdict::kDrop && !sends.empty()) return reference::Verdict::kRedirect;
+    if (v == reference::Verdict::kRedirect && sends.empty()) return reference::Verdict::kDrop;
+    return v;
+  };
+  const auto want_verdict = sends_or_drop(expected.verdict, want_sends);
+  const auto got_verdict = sends_or_drop(program.verdict, program.sends);
+  if (got_verdict != want_verdict)
+    diff += std::string("verdict: program ") + reference::verdict_name(got_verdict) +
+            ", reference " + reference::verdict_name(want_verdict) + "; ";
   const std::optional<size_t> want =
       expected.matched ? std::optional<size_t>(expected.matched->index) : std::nullopt;
   if (program.rule_index != want)
     diff += "rule: program " + rule_name(rules, program.rule_index) + ", reference " +
             rule_name(rules, want) + "; ";
-  if (expected.verdict == reference::Verdict::kRedirect &&
-      program.redirect_ifindex != expected.redirect_ifindex)
-    diff += "redirect target differs; ";
+  if (want_verdict == reference::Verdict::kRedirect && program.sends != want_sends)
+    diff += "devices sent to differ (program " + std::to_string(program.sends.size()) +
+            ", reference " + std::to_string(want_sends.size()) + "); ";
+  for (const auto& copy : expected.copies)
+    if (copy.bytes != program.output)
+      diff += "a mirred copy's bytes: program " + to_hex(program.output) + ", reference " +
+              to_hex(copy.bytes) + "; ";
   // Bytes matter only for frames the program hands on.
   if (expected.verdict != reference::Verdict::kDrop &&
       expected.verdict != reference::Verdict::kAborted && program.output != expected.output)

@@ -43,6 +43,10 @@ std::string source_text(const ir::RuleSet& rules, const plan::Plan& plan, Progra
 
 }  // namespace
 
+std::string fanout_map_name(size_t action_list) {
+  return "t2x_fan_" + std::to_string(action_list);  // within BPF_OBJ_NAME_LEN for 10^7 lists
+}
+
 Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
                            const EmitOptions& options) {
   if (plan.rules.size() != rules.size()) {
@@ -61,6 +65,14 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
                                     std::max<uint32_t>(1, plan.stats_slots)});
   maps.redirect = &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(),
                                        BtfType::u32(), std::max<uint32_t>(1, plan.redirect_slots)});
+  maps.fanouts.assign(plan.action_lists.size(), nullptr);
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const plan::ActionList& list = plan.action_lists[i];
+    if (list.verdict != plan::Terminal::Kind::kFanout) continue;
+    maps.fanouts[i] =
+        &module.declare_map({fanout_map_name(i), MapKind::kDevmap, BtfType::u32(), BtfType::u32(),
+                             static_cast<uint32_t>(std::max<size_t>(1, list.sends.size()))});
+  }
   maps.last = &module.declare_map(
       {kLastMatchMap, MapKind::kPercpuArray, BtfType::u32(), BtfType::u32(), 1});
 

@@ -24,6 +24,8 @@ using Header = ir::PeditKey::Header;
 // treated as "header not found" (docs/semantics.md).
 constexpr int kIpv6ExtLimit = 8;
 
+constexpr uint64_t kRedirectBroadcast = 1 << 3;  // BPF_F_BROADCAST (include/uapi/linux/bpf.h)
+
 class ListLowering {
  public:
   ListLowering(XdpFunction& fn, llvm::Value* zero, llvm::AllocaInst* slot, llvm::BasicBlock* drop)
@@ -278,7 +280,9 @@ void ListLowering::pedit(const ir::PeditAction& p) {
 
 void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
                         const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
-                        llvm::GlobalVariable* devmap, const PoliceContext* police) {
+                        llvm::GlobalVariable* devmap,
+                        const std::vector<llvm::GlobalVariable*>& fanouts,
+                        const PoliceContext* police) {
   llvm::IRBuilder<>& b = fn.builder();
   llvm::Value* saved_data = fn.data();
   llvm::Value* saved_end = fn.data_end();
@@ -337,6 +341,11 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
         // An empty devmap slot drops, like mirred to a device that has gone.
         fn.return_value(redirect_map(b, devmap, b.getInt32(list.redirect_slot),
                                      static_cast<uint64_t>(XdpAction::kDrop)));
+        break;
+      case plan::Terminal::Kind::kFanout:
+        // One copy to every device in the list's devmap (empty slots, gone devices, are skipped);
+        // the ingress device is not excluded: mirred may send back out of it.
+        fn.return_value(redirect_map(b, fanouts[i], b.getInt32(0), kRedirectBroadcast));
         break;
       default: fn.return_action(XdpAction::kPass); break;
     }

@@ -14,11 +14,13 @@ class XdpFunction;
 struct PoliceContext;
 
 // Emits every list, list i starting in entries[i]; every path ends with a return. `zero` is the
-// opaque runtime zero (verifier_hints.h); `devmap` the devmap for a redirect verdict; `police`
-// what police steps need (null when no list has one). Packet bounds are reloaded inside; the
-// caller's are reinstated before returning.
+// opaque runtime zero (verifier_hints.h); `devmap` the devmap for a redirect verdict, fanouts[i]
+// list i's own devmap when its verdict is fanout; `police` what police steps need (null when no
+// list has one). Packet bounds are reloaded inside; the caller's are reinstated before returning.
 void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
                         const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
-                        llvm::GlobalVariable* devmap, const PoliceContext* police);
+                        llvm::GlobalVariable* devmap,
+                        const std::vector<llvm::GlobalVariable*>& fanouts,
+                        const PoliceContext* police);
 
 }  // namespace tc2xdp::codegen

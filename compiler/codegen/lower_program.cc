@@ -295,12 +295,14 @@ void ProgramLowering::build_epilogue() {
     entries.push_back(fn_.create_block("actions" + std::to_string(i)));
     lists->addCase(b_.getInt32(static_cast<uint32_t>(i)), entries.back());
   }
+  std::vector<llvm::GlobalVariable*> fanouts;
+  for (const MapRef* map : maps_.fanouts) fanouts.push_back(map ? map->global : nullptr);
   // A police step runs the deciding rule's own bucket (keyed by its stats slot, which
   // bump_counters left in stats_key_: no register or stack kept for it) unless its list names a
   // shared one.
   PoliceContext police;
   if (maps_.police) police = {maps_.police->global, maps_.police_stats->global, stats_key_};
-  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global,
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global, fanouts,
                      maps_.police ? &police : nullptr);
 }
 

@@ -20,6 +20,8 @@ struct ProgramMaps {
   const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
   const MapRef* police = nullptr;    // kPoliceMap, when the plan has police actions
   const MapRef* police_stats = nullptr;  // kPoliceStatsMap, likewise
+  // fanout_map_name(i) for each action list i with a fanout verdict, else nullptr.
+  std::vector<const MapRef*> fanouts;
 };
 
 // Source lines (BpfModule's source text) of code that belongs to no rule: rule i is line i + 1.

@@ -14,8 +14,13 @@ const char* terminal_name(Terminal::Kind kind) {
     case Terminal::Kind::kGotoChain: return "goto";
     case Terminal::Kind::kRedirect: return "redirect";
     case Terminal::Kind::kPunt: return "punt";
+    case Terminal::Kind::kFanout: return "fanout";
   }
   return "?";
+}
+
+std::string describe_target(const DeviceTarget& target) {
+  return (target.ingress ? "ingress dev " : "dev ") + target.dev;
 }
 
 std::string describe_step(const ir::ActionBody& step) {
@@ -91,8 +96,11 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
         << " -> " << terminal_name(pr.terminal.kind);
     if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
     if (pr.terminal.kind == Terminal::Kind::kRedirect)
-      out << " dev " << plan.redirects[pr.terminal.redirect_slot].dev;
-    if (pr.terminal.actions) {
+      out << ' ' << describe_target(plan.redirects[pr.terminal.redirect_slot].target);
+    if (pr.terminal.kind == Terminal::Kind::kFanout)
+      for (const auto& send : plan.action_lists[*pr.terminal.actions].sends)
+        out << ' ' << describe_target(send);
+    if (pr.terminal.actions && !plan.action_lists[*pr.terminal.actions].steps.empty()) {
       out << " after";
       for (const auto& step : plan.action_lists[*pr.terminal.actions].steps)
         out << " [" << describe_step(step) << ']';
@@ -144,7 +152,7 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
   }
   out << "estimated verifier instructions: " << plan.estimated_verifier_insns << '\n';
   for (const auto& target : plan.redirects)
-    out << "redirect slot " << target.slot << ": " << target.dev << '\n';
+    out << "redirect slot " << target.slot << ": " << describe_target(target.target) << '\n';
   return out.str();
 }
 

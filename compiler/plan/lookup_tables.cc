@@ -30,6 +30,7 @@ bool ends_classification(const PlannedRule& pr) {
     case K::kPunt:
     case K::kDrop:
     case K::kRedirect:
+    case K::kFanout:
     case K::kGotoChain: return true;
     case K::kContinue: return false;  // resumes at the next pref: stays inline
   }

@@ -47,39 +47,72 @@ std::string unsupported_step_reason(const ir::ActionBody& body) {
   return std::string("action ") + ir::action_kind_name(body) + " is not offloaded yet";
 }
 
+// Why a copy that mirred made cannot be offloaded when the frame then goes on with `control`.
+std::string mirred_copy_reason(const std::vector<ir::Action>& actions, ir::Control control) {
+  std::string what = "a mirred copy";
+  for (const auto& a : actions)
+    if (const auto* m = std::get_if<ir::MirredAction>(&a.body)) {
+      what = std::string("mirred ") + (m->ingress ? "ingress " : "egress ") +
+             (m->redirect ? "redirect" : "mirror") + " to " + m->dev;
+      break;
+    }
+  if (control.kind == ir::ControlKind::kOk)
+    return what +
+           " then pass is not offloaded: XDP cannot both hand a frame to the stack and "
+           "send a copy of it";
+  return what +
+         " followed by continue or goto is not offloaded (later filters could rewrite "
+         "the frame after its copy left)";
+}
+
 }  // namespace
 
+// mirred sends a copy and goes on with its control, unless that control is stolen: then the frame
+// itself leaves (tcf_mirred_act clones only when the packet goes on). XDP sends copies by one
+// broadcast at the end, so every copy must carry the frame the verdict leaves with: no rewrite may
+// follow the first copy, and the frame itself must leave too (redirect) or be dropped.
 Reduction reduce_actions(const std::vector<ir::Action>& actions) {
   Reduction out;
   const auto punt = [&out](std::string why) {
     out.reason = std::move(why);
     out.terminal = Terminal{Terminal::Kind::kPunt};
     out.steps.clear();
+    out.sends.clear();
+    return out;
+  };
+  // The frame leaves through `sends` only (copies, and the redirect's target if any).
+  const auto fan_out = [&out] {
+    out.terminal = Terminal{Terminal::Kind::kFanout};
     return out;
   };
   for (const auto& action : actions) {
     const auto& control = action.control;
     if (const auto* mirred = std::get_if<ir::MirredAction>(&action.body)) {
-      if (mirred->ingress || !mirred->redirect)
-        return punt("mirred " + std::string(mirred->ingress ? "ingress" : "egress") + " " +
-                    (mirred->redirect ? "redirect" : "mirror") + " is not offloaded yet");
-      // Any control but stolen makes mirred clone the packet and go on: a mirror in disguise.
-      if (control.kind != ir::ControlKind::kStolen)
-        return punt("mirred redirect followed by another action is not offloaded yet");
-      out.redirect_dev = mirred->dev;
-      out.terminal = Terminal{Terminal::Kind::kRedirect};
-      return out;
-    }
-    if (const auto* police = std::get_if<ir::PoliceAction>(&action.body)) {
+      const DeviceTarget target{mirred->dev, mirred->ingress};
+      if (control.kind == ir::ControlKind::kStolen) {
+        if (out.sends.empty()) {
+          out.redirect = target;
+          out.terminal = Terminal{Terminal::Kind::kRedirect};
+          return out;
+        }
+        out.sends.push_back(target);
+        return fan_out();
+      }
+      out.sends.push_back(target);  // a copy; the frame goes on with `control`
+    } else if (const auto* police = std::get_if<ir::PoliceAction>(&action.body)) {
       // Its verdict is decided per packet: the list branches on it (police_plan.h).
-      if (auto why = police_punt_reason(*police, out.steps); !why.empty()) return punt(why);
+      if (auto why = police_punt_reason(*police, out.steps, !out.sends.empty()); !why.empty())
+        return punt(why);
       out.steps.push_back(police_step(*police));
       if (police_pipes(*police)) continue;
       out.terminal = Terminal{police_end(*police)};
       return out;
-    }
-    if (!std::holds_alternative<ir::GactAction>(action.body)) {
+    } else if (!std::holds_alternative<ir::GactAction>(action.body)) {
       if (auto why = unsupported_step_reason(action.body); !why.empty()) return punt(why);
+      if (!out.sends.empty())
+        return punt(std::string(ir::action_kind_name(action.body)) +
+                    " after a mirred copy is not offloaded (one broadcast sends the same frame to "
+                    "every port)");
       out.steps.push_back(action.body);
     }
     const bool rewrites = !out.steps.empty();
@@ -88,14 +121,20 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
       return punt(
           "police followed by continue or goto is not offloaded: the policer decides in "
           "the action code, after classification");
+    const bool copies = !out.sends.empty();
     switch (control.kind) {
       case ir::ControlKind::kPipe: continue;  // on to the next action
-      case ir::ControlKind::kOk: out.terminal = Terminal{Terminal::Kind::kPass}; return out;
+      case ir::ControlKind::kOk:
+        if (copies) break;
+        out.terminal = Terminal{Terminal::Kind::kPass};
+        return out;
       case ir::ControlKind::kDrop:
+        if (copies) return fan_out();   // the copies leave, the frame itself is dropped
         keep_policed_steps(out.steps);  // a dropped frame's rewrites are never seen
         out.terminal = Terminal{Terminal::Kind::kDrop};
         return out;
       case ir::ControlKind::kContinue:
+        if (copies) break;
         if (rewrites)
           return punt(std::string(ir::action_kind_name(out.steps.back())) +
                       " followed by continue is not offloaded (later filters would need the "
@@ -103,6 +142,7 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
         out.terminal = Terminal{Terminal::Kind::kContinue};
         return out;
       case ir::ControlKind::kGotoChain:
+        if (copies) break;
         if (rewrites)
           return punt(std::string(ir::action_kind_name(out.steps.back())) +
                       " followed by goto chain is not offloaded (the target chain would need the "
@@ -114,8 +154,11 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
       case ir::ControlKind::kTrap: return punt("trap is not offloaded");
       case ir::ControlKind::kJump: return punt("jump is not offloaded yet");
     }
+    return punt(mirred_copy_reason(actions, control));
   }
   // No action, or pipe off the end: the filter's verdict is pass (TC_ACT_OK / TC_ACT_PIPE).
+  if (!out.sends.empty())
+    return punt(mirred_copy_reason(actions, ir::Control{ir::ControlKind::kOk}));
   out.terminal = Terminal{Terminal::Kind::kPass};
   return out;
 }

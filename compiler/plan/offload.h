@@ -15,7 +15,8 @@ std::string unsupported_match_reason(const ir::Match& match);
 struct Reduction {
   Terminal terminal;                  // kPunt when `reason` is set; `actions` is left unset
   std::vector<ir::ActionBody> steps;  // vlan, pedit, csum, skbedit mark, in action order
-  std::string redirect_dev;           // mirred's device, for kRedirect
+  DeviceTarget redirect;              // mirred's target, for kRedirect
+  std::vector<DeviceTarget> sends;    // kFanout: the copies, then a redirect's target
   std::string reason;                 // why the rule is punted; empty when it is not
 };
 

@@ -54,12 +54,14 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
      << plan.max_chain_hops;
   fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots;
-  for (const auto& r : plan.redirects) fp << " redirect " << r.slot << '=' << r.dev;
+  for (const auto& r : plan.redirects)
+    fp << " redirect " << r.slot << '=' << describe_target(r.target);
   for (size_t i = 0; i < plan.action_lists.size(); ++i) {
     const ActionList& list = plan.action_lists[i];
     fp << "\nactions " << i << ' ' << int(list.verdict) << '/' << list.redirect_slot << '/'
        << (list.police_instance ? int64_t(*list.police_instance) : -1) << ':';
     for (const auto& step : list.steps) fp << ' ' << describe_step(step);
+    for (const auto& send : list.sends) fp << " send " << describe_target(send);
   }
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;
@@ -163,7 +165,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     chains[rule.chain].rules.push_back(i);
     plan.rules.push_back(std::move(pr));
   }
-  for (const auto& [dev, slot] : redirect_slots) plan.redirects.push_back({slot, dev});
+  for (const auto& [target, slot] : redirect_slots) plan.redirects.push_back({slot, target});
   std::sort(plan.redirects.begin(), plan.redirects.end(),
             [](const RedirectTarget& a, const RedirectTarget& b) { return a.slot < b.slot; });
   plan.redirect_slots = static_cast<uint32_t>(plan.redirects.size()) + kRedirectHeadroom;

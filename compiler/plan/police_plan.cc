@@ -63,7 +63,11 @@ std::string owner_text(const Policer& p, uint32_t chain, uint32_t pref, uint32_t
 }  // namespace
 
 std::string police_punt_reason(const ir::PoliceAction& police,
-                               const std::vector<ir::ActionBody>& steps) {
+                               const std::vector<ir::ActionBody>& steps, bool copied) {
+  // XDP sends copies by one broadcast with the verdict; a copy made before the policer decides
+  // leaves even when it drops.
+  if (copied)
+    return "police after a mirred copy is not offloaded (the copies leave with the verdict)";
   if (has_police(steps))
     return "a second police action in one filter is not offloaded (one bucket per filter)";
   if (auto why = verdict_reason("exceed", police.exceed); !why.empty()) return why;

@@ -16,9 +16,10 @@ namespace tc2xdp::plan {
 // under the lock and the verdicts' paths.
 inline constexpr uint64_t kPoliceStepInsns = 400;
 
-// Empty when a list whose steps so far are `steps` can run `police`; else why the rule is punted.
+// Empty when a list whose steps so far are `steps` (and mirred copies, when `copied`) can run
+// `police`; else why the rule is punted.
 std::string police_punt_reason(const ir::PoliceAction& police,
-                               const std::vector<ir::ActionBody>& steps);
+                               const std::vector<ir::ActionBody>& steps, bool copied);
 // One of its verdicts is pipe: the list goes on after it.
 bool police_pipes(const ir::PoliceAction& police);
 // The terminal a list ending at a police step shows (its conform verdict; the step decides).

@@ -6,6 +6,31 @@
 
 namespace tc2xdp::plan {
 
+namespace {
+
+// Empty if every device the actions send to can be reached from XDP; otherwise why not. A missing
+// egress device is left to the runtime (an empty devmap slot drops, as mirred to a gone device).
+std::string unreachable_target_reason(const Reduction& reduced, const PlanOptions& options) {
+  std::vector<DeviceTarget> targets = reduced.sends;
+  if (reduced.terminal.kind == Terminal::Kind::kRedirect) targets.push_back(reduced.redirect);
+  for (const DeviceTarget& t : targets) {
+    if (!t.ingress) continue;
+    if (!transmit_ifindex(t, options))
+      return "mirred ingress to " + t.dev +
+             " is not offloaded: XDP reaches a device's receive path only by transmitting on its "
+             "veth peer, and " +
+             t.dev + " has no veth peer in this namespace";
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<uint32_t> transmit_ifindex(const DeviceTarget& target, const PlanOptions& options) {
+  const auto& resolve = target.ingress ? options.resolve_ingress : options.resolve_device;
+  return resolve ? resolve(target.dev) : std::nullopt;
+}
+
 PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const PlanOptions& options,
                       RedirectSlots& redirects, const ActionSink& actions, Diagnostics& diags) {
   PlannedRule pr;
@@ -26,16 +51,17 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
     reason = reduced.reason;
     pr.terminal = reduced.terminal;
   }
-  const std::string& redirect_dev = reduced.redirect_dev;
   if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
     reason = "indev " + *rule.match.indev + " does not exist here";
+  if (reason.empty()) reason = unreachable_target_reason(reduced, options);
   if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
-    // A device not seen yet takes the next devmap slot.
+    // A target not seen yet takes the next devmap slot.
     const auto next = static_cast<uint32_t>(redirects.size());
-    pr.terminal.redirect_slot = redirects.try_emplace(redirect_dev, next).first->second;
+    pr.terminal.redirect_slot = redirects.try_emplace(reduced.redirect, next).first->second;
   }
-  if (reason.empty() && !reduced.steps.empty()) {
-    ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot};
+  if (reason.empty() && (!reduced.steps.empty() || pr.terminal.kind == Terminal::Kind::kFanout)) {
+    ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot,
+                    std::move(reduced.sends)};
     if (auto id = actions(std::move(list), reason)) pr.terminal.actions = *id;
   }
   if (!reason.empty()) {

@@ -12,8 +12,8 @@
 
 namespace tc2xdp::plan {
 
-// Devices named by mirred redirects, and their devmap slots.
-using RedirectSlots = std::map<std::string, uint32_t>;
+// Targets of mirred redirects (device and direction), and their devmap slots.
+using RedirectSlots = std::map<DeviceTarget, uint32_t>;
 
 // Files a rule's action list (rewrites, then its verdict): its Plan::action_lists index, or
 // nullopt with the reason the rule must be punted.

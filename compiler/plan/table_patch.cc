@@ -26,7 +26,7 @@ int popcount(const std::vector<uint64_t>& words) {
 
 TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
     : plan_(plan), options_(std::move(options)) {
-  for (const auto& target : plan_.redirects) redirects_[target.dev] = target.slot;
+  for (const auto& r : plan_.redirects) redirects_[r.target] = r.slot;
   slot_taken_.assign(std::min(plan_.stats_slots, plan_.table_records), false);
   for (const auto& r : plan_.rules) {
     slots_[{r.chain, r.pref, r.handle}] = r.stats_slot;
@@ -105,7 +105,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   if (!slot) return why = "no free stats slot", std::nullopt;
 
   Diagnostics warnings;
-  std::map<std::string, uint32_t> redirects = redirects_;  // plus the rule's, if it is new
+  RedirectSlots redirects = redirects_;  // plus the rule's, if it is new
   // Action lists are code: a rule may only reuse one the program has.
   bool needs_code = false;
   const ActionSink existing_lists = [&](ActionList list, std::string& reason) {
@@ -126,10 +126,9 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
                                     [&](const auto& r) { return !redirects_.contains(r.first); });
     if (added->second >= plan_.redirect_slots)
       return why = "the devmap has no slot left", std::nullopt;
-    const auto ifindex =
-        options_.resolve_device ? options_.resolve_device(added->first) : std::nullopt;
+    const auto ifindex = transmit_ifindex(added->first, options_);
     if (!ifindex)
-      return why = "mirred target " + added->first + " does not exist here", std::nullopt;
+      return why = "mirred target " + added->first.dev + " does not exist here", std::nullopt;
     devmap.emplace(added->second, *ifindex);
   }
   if (pr.terminal.kind == Terminal::Kind::kGotoChain ||

@@ -28,22 +28,23 @@ Step run_one(const ir::Rule& rule, size_t position, std::vector<uint8_t>& frame,
     step.control = g->control;
     note = "gact";
   } else if (const auto* m = std::get_if<ir::MirredAction>(&a.body)) {
-    // Only a redirect that steals the packet is a plain XDP verdict; mirror, ingress and a
-    // redirect that goes on (the kernel clones) are not modelled.
-    if (m->ingress || !m->redirect || a.control.kind != ir::ControlKind::kStolen) {
-      out.unmodelled = true;
-      out.notes.push_back("mirred " + std::string(m->ingress ? "ingress " : "egress ") +
-                          (m->redirect ? "redirect" : "mirror") + " to " + m->dev +
-                          " is not modelled");
-      return {a.control, true};
-    }
+    // tcf_mirred_act: the frame itself leaves only when the action's verdict is stolen;
+    // otherwise a clone is sent and the frame goes on with that verdict (mirror, or a redirect
+    // with another verdict). A device that is gone fails a redirect (drop) and skips a copy.
+    const bool steals = a.control.kind == ir::ControlKind::kStolen;
+    const std::string what = std::string("mirred ") + (m->ingress ? "ingress " : "egress ") +
+                             (m->redirect ? "redirect" : "mirror") + " to " + m->dev;
     auto ifindex = options.resolve_device ? options.resolve_device(m->dev) : std::nullopt;
     if (!ifindex) {
-      note = "mirred: device " + m->dev + " unknown (gone): drop";
-      step.control = shot;  // tcf_mirred_act: target device is gone
-    } else {
+      note = what + ": device unknown (gone)";
+      if (m->redirect) step.control = shot;
+    } else if (steals) {
       out.redirect_ifindex = *ifindex;
-      note = "mirred egress redirect to " + m->dev + " (ifindex " + std::to_string(*ifindex) + ")";
+      out.redirect_ingress = m->ingress;
+      note = what + " (ifindex " + std::to_string(*ifindex) + ")";
+    } else {
+      out.copies.push_back({*ifindex, m->ingress, frame});
+      note = what + ": a copy (ifindex " + std::to_string(*ifindex) + ")";
     }
   } else if (const auto* v = std::get_if<ir::VlanAction>(&a.body)) {
     if (v->op == ir::VlanAction::Op::kPopEth || v->op == ir::VlanAction::Op::kPushEth) {

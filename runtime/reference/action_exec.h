@@ -13,7 +13,9 @@ struct ActionResult {
   // The verdict the list returned: kPipe when it ran off its end, kJump for a jump that skipped
   // every action, kOk for an empty list or a faulty jump.
   ir::Control control{ir::ControlKind::kOk};
-  std::optional<uint32_t> redirect_ifindex;  // a mirred egress redirect took the packet
+  std::optional<uint32_t> redirect_ifindex;  // a mirred redirect took the packet
+  bool redirect_ingress = false;             // ... into that device's receive path
+  std::vector<Copy> copies;                  // mirred copies sent on the way
   bool unmodelled = false;                   // an action the interpreter cannot express
   std::vector<std::string> notes;            // one per action run
 };

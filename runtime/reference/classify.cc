@@ -104,6 +104,7 @@ class Classifier {
       }
       auto result = detail::run_actions(rule, out_.output, options_, out_.mark);
       for (const auto& n : result.notes) line("    " + n);
+      for (auto& copy : result.copies) out_.copies.push_back(std::move(copy));
       if (result.unmodelled) {
         line("  not modelled: handed to the stack -> XDP_PASS");
         return done(*hit, Verdict::kPass, true);
@@ -119,6 +120,7 @@ class Classifier {
         case ir::ControlKind::kTrap:
           if (result.redirect_ifindex) {
             out_.redirect_ifindex = result.redirect_ifindex;
+            out_.redirect_ingress = result.redirect_ingress;
             return done(*hit, Verdict::kRedirect);
           }
           return done(*hit, Verdict::kDrop);  // consumed by the action: never delivered

@@ -250,6 +250,7 @@ class RuleGenerator {
   void make_actions(GenRule& rule, uint32_t last_chain);
   // Frame rewrites (vlan, pedit, csum, skbedit mark), each "action ... pipe", then a verdict.
   void make_rewrites(GenRule& rule, uint32_t last_chain);
+  void make_mirrors(GenRule& rule);
   // A police action (police_args) and, when a verdict pipes, what follows it.
   void make_police(GenRule& rule);
   std::string police_args();
@@ -678,7 +679,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
                  : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
                                 // Rewrites: fewer in medium sets, whose action code would
                                 // otherwise dominate the suite's compile and verifier time.
-                                o_.profile == Profile::kMedium ? 6u : 24u, 8});
+                                o_.profile == Profile::kMedium ? 6u : 24u, 6, 8});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
@@ -712,6 +713,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
       rule.actions.clear();
       break;
     case 8: make_rewrites(rule, last_chain); break;
+    case 9: make_mirrors(rule); break;
     default: make_police(rule);
   }
 }
@@ -867,6 +869,32 @@ inline void RuleGenerator::make_rewrites(GenRule& rule, uint32_t last_chain) {
       rule.effect = Effect::kPunt;
       rule.actions += "action skbedit priority 1:1";
       (void)last_chain;
+  }
+}
+
+// mirred copies (egress or ingress, to one of the generated devices), maybe after rewrites, then
+// an ending: drop or a redirect (one broadcast), or one the planner must punt (pass, a rewrite
+// after the copy, continue).
+inline void RuleGenerator::make_mirrors(GenRule& rule) {
+  const auto target = [&](std::string verb) {
+    return std::string(r_.chance(0.25) ? "ingress " : "egress ") + verb + " dev " +
+           r_.pick<std::string>({"eth0", "eth1", "eth2", "veth1"});
+  };
+  rule.actions.clear();
+  if (r_.chance(0.4)) rule.actions += "action " + rewrite_step() + " pipe ";
+  for (size_t n = r_.range(1, 2); n > 0; --n)
+    rule.actions += "action mirred " + target("mirror") + " pipe ";
+  switch (r_.weighted({35, 35, 15, 8, 7})) {
+    case 0: rule.effect = Effect::kDrop, rule.actions += "action drop"; break;
+    case 1:
+      rule.effect = Effect::kRedirect, rule.actions += "action mirred " + target("redirect");
+      break;
+    case 2: rule.effect = Effect::kPunt, rule.actions += "action pass"; break;
+    case 3:
+      rule.effect = Effect::kPunt;
+      rule.actions += "action " + rewrite_step() + " pipe action drop";
+      break;
+    default: rule.effect = Effect::kPunt, rule.actions += "action continue";
   }
 }
 

@@ -40,6 +40,7 @@ struct SetResult {
   size_t frames = 0, disagreements = 0, punted_rules = 0;
   size_t rewritten = 0, marked = 0;  // frames handed on changed by actions, or with a mark
   size_t policed = 0;                // frames whose deciding rule ran a police action
+  size_t fanned_out = 0;             // frames whose mirred copies left in one broadcast
 };
 
 // One generated rule set: compile, load, run every frame through both sides, then the counters.
@@ -57,6 +58,7 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
   }
   // Odd seeds put every eligible run of prefs in hash tables, so small sets exercise them too.
   plan::PlanOptions plan_options{gen::resolve_gen_device};
+  plan_options.resolve_ingress = gen::resolve_gen_device;  // as if every device were a veth
   if (seed % 2) plan_options.lookup = plan::LookupPolicy::kAlwaysTable;
   const plan::Plan plan = plan::make_plan(rules, plan_options, diags);
   result.punted_rules = plan.punted_count();
@@ -100,6 +102,7 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
     result.rewritten += handed_on && expected.output != frame.bytes;
     result.marked += handed_on && expected.mark.has_value();
     result.policed += got->rule_index && runtime::policer_of_rule(plan, *got->rule_index);
+    result.fanned_out += !expected.punted && !expected.copies.empty();
     for (const auto& hit : expected.hits) {
       expected_counters[hit.index].packets += 1;
       expected_counters[hit.index].bytes += frame.bytes.size();
@@ -143,7 +146,8 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
   const size_t sets = env_or("TC2XDP_DIFF_SETS", 200);
   const size_t frames = env_or("TC2XDP_DIFF_FRAMES", 500);
   const size_t first = env_or("TC2XDP_DIFF_FIRST_SEED", 1);
-  size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0, policed = 0;
+  size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0, fanned_out = 0,
+         policed = 0;
   for (uint64_t seed = first; seed < first + sets; ++seed) {
     const SetResult r = check_rule_set(seed, frames);
     total_frames += r.frames;
@@ -151,18 +155,20 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
     rewritten += r.rewritten;
     marked += r.marked;
     policed += r.policed;
+    fanned_out += r.fanned_out;
     failing_sets += r.disagreements != 0;
     if (failing_sets >= 5) break;  // enough to debug; the rest would only repeat
   }
   std::printf(
       "differential: %zu rule sets, %zu frames, %zu punted rules, %zu failing sets "
-      "(%zu frames rewritten by actions, %zu marked, %zu policed)\n",
-      sets, total_frames, punted, failing_sets, rewritten, marked, policed);
+      "(%zu frames rewritten by actions, %zu marked, %zu sent with mirred copies, %zu policed)\n",
+      sets, total_frames, punted, failing_sets, rewritten, marked, fanned_out, policed);
   EXPECT_EQ(failing_sets, 0u);
   if (sets >= 20) {  // the actions are exercised, not only compiled
     EXPECT_GT(rewritten, total_frames / 100);
     EXPECT_GT(marked, 0u);
     EXPECT_GT(policed, total_frames / 100);
+    EXPECT_GT(fanned_out, 0u);
   }
   EXPECT_GT(total_frames, sets * frames / 2);
 }

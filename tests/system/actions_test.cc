@@ -18,6 +18,7 @@
 
 #include "common/frame_builder.h"
 #include "netns.h"
+#include "packet_receiver.h"
 #include "raw_sender.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
@@ -29,6 +30,7 @@ namespace {
 
 using tc2xdp::testing::FrameBuilder;
 using tc2xdp::testing::NetnsScope;
+using tc2xdp::testing::PacketReceiver;
 using tc2xdp::testing::RawSender;
 using tc2xdp::testing::sh;
 using tc2xdp::testing::TestTopology;
@@ -90,58 +92,6 @@ bool checksums_verify(const std::vector<uint8_t>& f) {
   pseudo[8] = 0, pseudo[9] = 17, pseudo[10] = ip[ihl + 4], pseudo[11] = ip[ihl + 5];
   return sum16(ip + ihl, udp_len, sum16(pseudo, 12)) == 0xffff;
 }
-
-// A packet socket on one device: frames with the VLAN tag the stack took off them.
-class PacketReceiver {
- public:
-  explicit PacketReceiver(const char* dev) {
-    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    const int on = 1;
-    setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on);
-    timeval timeout{2, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_ll at{};
-    at.sll_family = AF_PACKET;
-    at.sll_protocol = htons(ETH_P_ALL);
-    at.sll_ifindex = static_cast<int>(if_nametoindex(dev));
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) ADD_FAILURE() << "bind";
-  }
-  ~PacketReceiver() { close(fd_); }
-  struct Frame {
-    std::vector<uint8_t> bytes;
-    std::optional<uint16_t> vlan_tci, vlan_tpid;
-  };
-  // The next frame received for UDP port `dport`, if one comes within the timeout.
-  std::optional<Frame> next_udp(uint16_t dport) {
-    for (int i = 0; i < 50; ++i) {
-      uint8_t buf[2048];
-      alignas(tpacket_auxdata) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
-      iovec iov{buf, sizeof buf};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t n = recvmsg(fd_, &msg, 0);
-      if (n <= 0) return std::nullopt;
-      Frame f{std::vector<uint8_t>(buf, buf + n), {}, {}};
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
-        tpacket_auxdata aux;
-        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
-        if (aux.tp_status & TP_STATUS_VLAN_VALID) f.vlan_tci = aux.tp_vlan_tci;
-        if (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) f.vlan_tpid = aux.tp_vlan_tpid;
-      }
-      if (n >= 42 && buf[12] == 0x08 && buf[13] == 0x00 && buf[23] == 17 &&
-          (buf[36] << 8 | buf[37]) == dport)
-        return f;
-    }
-    return std::nullopt;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 class ActionsSystemTest : public ::testing::Test {
  protected:
@@ -235,7 +185,9 @@ TEST_F(ActionsSystemTest, VlanPushIsSeenByTheReceivingStack) {
   ASSERT_TRUE(frame) << "no frame for port 6666 reached axa1";
   ASSERT_TRUE(frame->vlan_tci) << "the frame arrived untagged";
   EXPECT_EQ(*frame->vlan_tci, 5 << 13 | 42);  // priority 5, VID 42
-  if (frame->vlan_tpid) EXPECT_EQ(*frame->vlan_tpid, 0x8100);
+  if (frame->vlan_tpid) {
+    EXPECT_EQ(*frame->vlan_tpid, 0x8100);
+  }
   // Behind the tag: the rewritten destination, and checksums the stack would accept.
   EXPECT_EQ(frame->bytes[30], 10);
   EXPECT_EQ(frame->bytes[33], 2);  // 10.7.2.2

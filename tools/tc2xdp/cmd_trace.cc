@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "json_writer.h"
 #include "pipeline.h"
+#include "tc2xdp/runtime/host_devices.h"
 #include "tc2xdp/runtime/pcap_file.h"
 #include "tc2xdp/runtime/program_check.h"
 
@@ -59,11 +60,22 @@ void print_json(size_t number, const runtime::ProgramOutcome& got, const ir::Rul
     const std::string k = key;
     out.value(k == "chain" ? rule->chain : k == "pref" ? rule->pref : rule->handle);
   }
+  // One device out: redirect_ifindex. Every device the frame was sent to, mirred copies included:
+  // sends.
   out.key("redirect_ifindex");
-  if (got.redirect_ifindex)
-    out.value(*got.redirect_ifindex);
+  if (got.sends.size() == 1 && !got.sends[0].ingress)
+    out.value(got.sends[0].ifindex);
   else
     out.null();
+  out.key("sends");
+  out.begin_array();
+  for (const auto& send : got.sends) {
+    out.begin_object();
+    out.field("ifindex", send.ifindex);
+    out.field("ingress", send.ingress);
+    out.end_object();
+  }
+  out.end_array();
   out.field("output", runtime::to_hex(got.output));
   out.field("agree", diff.empty());
   if (!diff.empty()) out.field("difference", diff);
@@ -83,7 +95,8 @@ void print_text(size_t number, const runtime::ProgramOutcome& got,
   } else {
     std::cout << " (no rule matched)";
   }
-  if (got.redirect_ifindex) std::cout << " -> ifindex " << *got.redirect_ifindex;
+  for (const auto& send : got.sends)
+    std::cout << (send.ingress ? " -> ingress of ifindex " : " -> ifindex ") << send.ifindex;
   if (expected.punted) std::cout << " [punted to the stack]";
   std::cout << "\n";
   if (got.output.size() == input.size() &&
@@ -115,12 +128,14 @@ int run_trace(const Args& args) {
   }
   auto compiled = compile_file(a.rules, {}, a.lookup);
   if (!compiled) return 1;
-  auto loaded = runtime::LoadedProgram::load(compiled->plan, compiled->program, resolve_device);
+  auto loaded =
+      runtime::LoadedProgram::load(compiled->plan, compiled->program, runtime::host_device);
   if (!loaded) {
     std::cerr << "tc2xdp: " << loaded.error().to_string() << "\n";
     return 1;
   }
-  const auto options = runtime::reference_options(compiled->plan, compiled->rules, resolve_device);
+  const auto options =
+      runtime::reference_options(compiled->plan, compiled->rules, runtime::host_device);
   size_t disagreements = 0;
   for (size_t i = 0; i < packets->size(); ++i) {
     const auto& frame = (*packets)[i].data;

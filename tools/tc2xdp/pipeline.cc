@@ -5,14 +5,9 @@
 #include <iostream>
 
 #include "rules_input.h"
+#include "tc2xdp/runtime/host_devices.h"
 
 namespace tc2xdp::cli {
-
-std::optional<uint32_t> resolve_device(const std::string& name) {
-  const unsigned index = if_nametoindex(name.c_str());
-  if (index == 0) return std::nullopt;
-  return index;
-}
 
 std::optional<plan::LookupPolicy> parse_lookup_policy(const std::string& text) {
   if (text == "auto") return plan::LookupPolicy::kCostModel;
@@ -26,7 +21,7 @@ std::optional<Compiled> compile_file(const std::string& path, const codegen::Emi
   auto rules = load_rule_file(path);
   if (!rules) return std::nullopt;
   Diagnostics diags;
-  plan::PlanOptions options{resolve_device};
+  plan::PlanOptions options = runtime::host_plan_options();
   options.lookup = lookup;
   plan::Plan plan = plan::make_plan(*rules, options, diags);
   std::cerr << diags.to_string();

@@ -16,9 +16,6 @@ struct Compiled {
   codegen::BpfProgram program;
 };
 
-// Device names as this host knows them (if_nametoindex), for indev and mirred.
-std::optional<uint32_t> resolve_device(const std::string& name);
-
 // Loads, plans and compiles a rules file. Diagnostics (punt warnings included) go to stderr;
 // nullopt after any error.
 std::optional<Compiled> compile_file(const std::string& path, const codegen::EmitOptions& emit,

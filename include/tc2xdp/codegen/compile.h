@@ -1,6 +1,8 @@
 // Rules + plan -> one XDP program, as a BPF ELF object in memory.
 #pragma once
 
+#include <string>
+
 #include "tc2xdp/codegen/bpf_program.h"
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
@@ -14,6 +16,9 @@ inline constexpr const char* kProgramName = "tc2xdp_main";
 inline constexpr const char* kStatsMap = "t2x_stats";
 // DEVMAP: redirect slot -> ifindex (plan::Plan::redirects), filled by the runtime.
 inline constexpr const char* kRedirectMap = "t2x_redirect";
+// DEVMAP per action list with a fanout verdict: slot i -> the ifindex of plan::ActionList::sends[i]
+// (its veth peer for an ingress target), filled by the runtime; one broadcast sends to them all.
+std::string fanout_map_name(size_t action_list);
 // PERCPU_ARRAY with one u32: the stats slot + 1 of the rule whose action ended classification
 // of the last packet on this CPU (a punted rule counts), 0 on a miss. Slots, unlike positions,
 // stay with their rules as rules come and go.

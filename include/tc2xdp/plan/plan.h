@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bitset>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,14 @@ struct ParsePlan {
   bool operator==(const ParsePlan&) const = default;
 };
 
+// Where mirred sends a frame: out of `dev`, or (ingress) into `dev`'s receive path. XDP reaches a
+// device's receive path by transmitting on its veth peer (docs/semantics.md).
+struct DeviceTarget {
+  std::string dev;
+  bool ingress = false;
+  auto operator<=>(const DeviceTarget&) const = default;
+};
+
 // What a rule does when it matches, reduced to what XDP can do.
 // `actions`, when set, names the Plan::action_lists entry whose frame rewrites run before the
 // verdict (only for pass, drop and redirect: a rewrite before continue or goto is punted, since
@@ -48,6 +57,7 @@ struct Terminal {
     kGotoChain,  // restart in `chain`
     kRedirect,   // XDP_REDIRECT through the devmap slot `redirect_slot`
     kPunt,       // not offloadable: XDP_PASS untouched, so the stack decides
+    kFanout,     // XDP_REDIRECT broadcast to the devices of the action list's `sends`
   };
   Terminal() = default;
   explicit Terminal(Kind k, uint32_t goto_chain = 0, uint32_t slot = 0)
@@ -60,13 +70,16 @@ struct Terminal {
 };
 
 // The frame rewrites an offloaded rule performs, in action order: vlan push/pop/modify, pedit,
-// csum, skbedit mark. The list's verdict is the rule's Terminal (pass, drop or redirect). Lists
-// are code (one block each, shared by every rule with the same steps and verdict); which list a
-// rule runs is data (a table record's argument).
+// csum, skbedit mark. The list's verdict is the rule's Terminal (pass, drop, redirect or fanout).
+// Lists are code (one block each, shared by every rule with the same steps and verdict); which list
+// a rule runs is data (a table record's argument).
 struct ActionList {
   std::vector<ir::ActionBody> steps;
-  Terminal::Kind verdict = Terminal::Kind::kPass;  // kPass, kDrop or kRedirect
+  Terminal::Kind verdict = Terminal::Kind::kPass;  // kPass, kDrop, kRedirect or kFanout
   uint32_t redirect_slot = 0;
+  // kFanout: every device the frame leaves through, in action order (mirred mirror copies, then
+  // a redirect's target). The list's own devmap holds them; one broadcast sends them all.
+  std::vector<DeviceTarget> sends;
   // A police step (plan/police.h) runs the bucket of the rule that decided (its stats slot), or
   // this shared one (filters naming one tc action index).
   std::optional<uint32_t> police_instance;
@@ -102,10 +115,10 @@ struct ChainPlan {
 // Devmap slots beyond the plan's targets, for targets added in place.
 inline constexpr uint32_t kRedirectHeadroom = 8;
 
-// A devmap slot for mirred egress redirect, filled by the runtime with the device's ifindex.
+// A devmap slot for mirred redirect, filled by the runtime with the ifindex to transmit on.
 struct RedirectTarget {
   uint32_t slot = 0;
-  std::string dev;
+  DeviceTarget target;
 };
 
 struct Plan {
@@ -160,6 +173,9 @@ struct PlanOptions {
   LookupPolicy lookup = LookupPolicy::kCostModel;
   // The live bucket map's size: kept while the buckets fit, so added rules can be map writes.
   uint32_t min_table_buckets = 0;
+  // For mirred ingress: the device to transmit on so a frame arrives in `dev`'s receive path (its
+  // veth peer), or nullopt if XDP cannot reach it; unset, every ingress target is punted.
+  std::function<std::optional<uint32_t>(const std::string&)> resolve_ingress;
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each
@@ -186,6 +202,10 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules);
 const char* terminal_name(Terminal::Kind kind);
 // One rewrite step with all its arguments ("vlan push 0x8100 id 5 prio 3", "pedit ip4+8 add ..").
 std::string describe_step(const ir::ActionBody& step);
+// "dev NAME" or "ingress dev NAME".
+std::string describe_target(const DeviceTarget& target);
+// The ifindex XDP transmits on to reach `target`: the device itself, or for ingress its veth peer.
+std::optional<uint32_t> transmit_ifindex(const DeviceTarget& target, const PlanOptions& options);
 
 // Per-rule counters as the program stores them (one per CPU, summed by the runtime).
 struct RuleCounters {

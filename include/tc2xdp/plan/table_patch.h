@@ -90,7 +90,7 @@ class TablePatcher {
 
   Plan plan_;  // the live shape; its tables' record and bucket lists are not kept up to date
   PlanOptions options_;
-  std::map<std::string, uint32_t> redirects_;  // mirred device -> devmap slot
+  std::map<DeviceTarget, uint32_t> redirects_;  // mirred target -> devmap slot
   std::vector<TableState> tables_;
   std::map<Bytes, Bucket> buckets_;        // encoded key -> record ids, as in the map
   std::map<uint32_t, uint32_t> ordinals_;  // record id -> ordinal

@@ -53,12 +53,22 @@ struct RuleRef {
   bool operator==(const RuleRef&) const = default;
 };
 
+// A copy mirred sent before the verdict: out of a device, or into its receive path (ingress).
+struct Copy {
+  uint32_t ifindex = 0;
+  bool ingress = false;
+  std::vector<uint8_t> bytes;  // the frame when the copy was taken
+  bool operator==(const Copy&) const = default;
+};
+
 struct Outcome {
   Verdict verdict = Verdict::kPass;
   std::optional<RuleRef> matched;  // the rule whose action ended classification
   std::vector<RuleRef> hits;       // every rule that matched, in order (counters)
   std::optional<uint32_t> redirect_ifindex;
-  std::vector<uint8_t> output;  // the frame as the actions left it
+  bool redirect_ingress = false;  // the redirect enters redirect_ifindex's receive path
+  std::vector<Copy> copies;       // mirred copies, in the order they were sent
+  std::vector<uint8_t> output;    // the frame as the actions left it
   // skb->mark as skbedit left it (nullopt: no skbedit mark ran). The program hands it on in the
   // XDP metadata area (docs/semantics.md).
   std::optional<uint32_t> mark;

@@ -16,10 +16,19 @@
 
 namespace tc2xdp::runtime {
 
+// A device an XDP_REDIRECT sends the frame to: out of it, or into its receive path (ingress).
+struct Send {
+  uint32_t ifindex = 0;
+  bool ingress = false;
+  bool operator==(const Send&) const = default;
+};
+
 struct ProgramOutcome {
   reference::Verdict verdict = reference::Verdict::kPass;
   std::optional<size_t> rule_index;  // the rule whose action ended classification
-  std::optional<uint32_t> redirect_ifindex;
+  // For XDP_REDIRECT: where the frame went, by the deciding rule's devmap slot or fan-out list
+  // (devices the resolver does not know are left out, as their empty slots send nothing).
+  std::vector<Send> sends;
   std::vector<uint8_t> output;
   std::optional<uint32_t> mark;  // the metadata area's mark, when the program left one
 };
@@ -51,7 +60,7 @@ class LoadedProgram {
   const plan::Plan* plan_;
   int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
   PoliceMapFds police_;
-  std::vector<std::optional<uint32_t>> redirect_ifindex_;  // by redirect slot
+  std::optional<Send> resolved(const plan::DeviceTarget& target) const;
   reference::DeviceResolver resolve_;
 };
 
@@ -59,8 +68,9 @@ class LoadedProgram {
 reference::Options reference_options(const plan::Plan& plan, const ir::RuleSet& rules,
                                      reference::DeviceResolver resolve);
 
-// Empty if the program and the reference agree on verdict, rule, redirect target and bytes;
-// otherwise what differs, in words.
+// Empty if the program and the reference agree on verdict, rule, where the frame was sent (mirred
+// copies and redirect, which XDP sends as one broadcast) and bytes; otherwise what differs, in
+// words.
 std::string compare_outcomes(const ProgramOutcome& program, const reference::Outcome& expected,
                              const ir::RuleSet& rules);
 

@@ -204,12 +204,31 @@ TEST(Classify, MirredEgressRedirect) {
   EXPECT_EQ(run(gone, tcp_frame()).verdict, Verdict::kDrop);  // target device is gone
 }
 
-TEST(Classify, MirrorIsNotModelledAndHandedToTheStack) {
-  auto rules =
-      rules_from("pref 1 protocol all flower action mirred egress mirror dev eth2 action drop\n");
+TEST(Classify, MirrorSendsACopyOfTheFrameAsItWasThen) {
+  // The copy leaves before the rewrite; the frame itself goes on (pipe) and is dropped.
+  auto rules = rules_from(
+      "pref 1 protocol all flower action mirred ingress mirror dev eth2 pipe "
+      "action pedit ex munge eth dst set 02:00:00:00:00:09 pipe action mirred egress mirror dev "
+      "eth1 pipe action mirred egress mirror dev nosuch0 action drop\n");
+  const auto frame = tcp_frame();
+  auto out = run(rules, frame);
+  EXPECT_EQ(out.verdict, Verdict::kDrop);
+  EXPECT_FALSE(out.punted);
+  ASSERT_EQ(out.copies.size(), 2u);  // a copy to a device that is gone is skipped
+  EXPECT_EQ(out.copies[0].ifindex, 3u);
+  EXPECT_TRUE(out.copies[0].ingress);
+  EXPECT_EQ(out.copies[0].bytes, frame);
+  EXPECT_EQ(out.copies[1].ifindex, 2u);
+  EXPECT_FALSE(out.copies[1].ingress);
+  EXPECT_EQ(out.copies[1].bytes[5], 0x09);
+}
+
+TEST(Classify, ARedirectToAGoneDeviceDropsEvenIfItWouldGoOn) {
+  auto rules = rules_from(
+      "pref 1 protocol all flower action mirred egress redirect dev nosuch0 pipe action pass\n");
   auto out = run(rules, tcp_frame());
-  EXPECT_EQ(out.verdict, Verdict::kPass);
-  EXPECT_TRUE(out.punted);
+  EXPECT_EQ(out.verdict, Verdict::kDrop);
+  EXPECT_TRUE(out.copies.empty());
 }
 
 TEST(Classify, IndevMatchesTheIngressInterface) {

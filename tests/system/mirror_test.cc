@@ -1,0 +1,181 @@
+// mirred copies and ingress redirects on real traffic. A frame arriving on mxb0 (namespace b) is
+// classified by the program; packet sockets on the veth peers in namespace a see what was sent out
+// of mxb1 and mxb2, and one on mxc1 (b) sees what entered its receive path, which the program
+// reaches by transmitting on its peer mxc0.
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "common/frame_builder.h"
+#include "netns.h"
+#include "packet_receiver.h"
+#include "raw_sender.h"
+#include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/datapath.h"
+#include "tc2xdp/runtime/trivial_program.h"
+#include "tc2xdp/runtime/xdp_link.h"
+
+namespace tc2xdp::runtime {
+namespace {
+
+using tc2xdp::testing::FrameBuilder;
+using tc2xdp::testing::NetnsScope;
+using tc2xdp::testing::PacketReceiver;
+using tc2xdp::testing::RawSender;
+using tc2xdp::testing::sh;
+using tc2xdp::testing::TestTopology;
+
+constexpr int kSent = 3;
+constexpr uint8_t kTtl = 64;
+
+std::vector<uint8_t> udp_frame(uint16_t dport) {
+  return FrameBuilder()
+      .eth()
+      .ipv4({.src = {10, 8, 0, 1}, .dst = {10, 8, 0, 2}, .ttl = kTtl})
+      .udp({.sport = 4000, .dport = dport})
+      .payload(std::vector<uint8_t>(32, 0xab))
+      .build();
+}
+
+class MirrorSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_FAIL() << "system tests need root";
+    topo_.add_veth("mxa0", "mxb0");        // sender -> program
+    topo_.add_veth("mxa1", "mxb1");        // a port in namespace a
+    topo_.add_veth("mxa2", "mxb2");        // another
+    topo_.add_veth("mxc0", "mxc1", true);  // both ends in b: mxc1's receive path
+    // A veth delivers XDP-transmitted frames only to a peer that runs an XDP program.
+    pass_on(topo_.a(), "mxa1");
+    pass_on(topo_.a(), "mxa2");
+    pass_on(topo_.b(), "mxc1");
+    const std::string rules =
+        "filter add dev mxb0 ingress pref 10 protocol ip flower ip_proto udp dst_port 5001 "
+        "action mirred egress mirror dev mxb1 pipe action mirred egress mirror dev mxb2 pipe "
+        "action drop\n"
+        "filter add dev mxb0 ingress pref 20 protocol ip flower ip_proto udp dst_port 5002 "
+        "action pedit ex munge ip ttl set 7 pipe action csum iph pipe "
+        "action mirred egress mirror dev mxb1 pipe action mirred egress redirect dev mxb2\n"
+        "filter add dev mxb0 ingress pref 30 protocol ip flower ip_proto udp dst_port 5003 "
+        "action mirred ingress redirect dev mxc1\n"
+        "filter add dev mxb0 ingress pref 40 protocol ip flower ip_proto udp dst_port 5004 "
+        "action mirred ingress mirror dev mxc1 pipe action mirred egress redirect dev mxb1\n"
+        "filter add dev mxb0 ingress pref 50 protocol ip flower ip_proto udp dst_port 5005 "
+        "action mirred egress mirror dev mxb1\n";
+    ir::RuleSet set;
+    Diagnostics diags;
+    ASSERT_TRUE(frontend::tc::load_rules(rules, "mirror.tc", set, diags)) << diags.to_string();
+    NetnsScope in_b(topo_.b());
+    Datapath::detach("mxb0");
+    auto report = Datapath::apply("mxb0", set, {}, diags);
+    ASSERT_TRUE(report) << report.error().to_string() << "\n" << diags.to_string();
+    // Only the mirror that then passes is left to the stack.
+    auto dp = Datapath::open("mxb0");
+    ASSERT_TRUE(dp) << dp.error().to_string();
+    const plan::Plan& plan = dp->plan();
+    ASSERT_EQ(plan.rules.size(), 5u);
+    for (size_t i = 0; i < 4; ++i)
+      EXPECT_TRUE(plan.rules[i].offloaded) << plan.rules[i].punt_reason;
+    EXPECT_FALSE(plan.rules[4].offloaded);
+    EXPECT_NE(plan.rules[4].punt_reason.find("then pass"), std::string::npos);
+  }
+  void TearDown() override {
+    NetnsScope in_b(topo_.b());
+    Datapath::detach("mxb0");
+  }
+  void pass_on(const std::string& ns, const char* dev) {
+    NetnsScope in(ns);
+    auto prog = load_trivial_xdp(2 /* XDP_PASS */, "t2x_pass");
+    ASSERT_TRUE(prog) << prog.error().to_string();
+    auto link = XdpLink::attach(if_nametoindex(dev), prog->get(), XdpMode::kNative);
+    ASSERT_TRUE(link) << link.error().to_string();
+    peer_links_.push_back(std::move(*link));
+  }
+  // Packet sockets on mxa1, mxa2 (namespace a) and mxc1 (b), opened before anything is sent.
+  struct Ports {
+    std::optional<PacketReceiver> a1, a2, c1;
+  };
+  Ports open_ports() {
+    Ports p;
+    {
+      NetnsScope in_a(topo_.a());
+      p.a1.emplace("mxa1", 300);
+      p.a2.emplace("mxa2", 300);
+    }
+    NetnsScope in_b(topo_.b());
+    p.c1.emplace("mxc1", 300);
+    return p;
+  }
+  void send(uint16_t dport) {
+    NetnsScope in_a(topo_.a());
+    RawSender("mxa0").send(udp_frame(dport), kSent);
+  }
+  std::vector<uint64_t> packets() {
+    NetnsScope in_b(topo_.b());
+    std::vector<uint64_t> out;
+    auto dp = Datapath::open("mxb0");
+    if (!dp) return out;
+    if (auto counters = dp->counters())
+      for (const auto& c : *counters) out.push_back(c.packets);
+    return out;
+  }
+
+  TestTopology topo_{"t2xmir"};
+  std::vector<XdpLink> peer_links_;
+};
+
+TEST_F(MirrorSystemTest, CopiesThenDropReachEveryPortAndNothingElse) {
+  Ports ports = open_ports();
+  send(5001);
+  const auto at_a1 = ports.a1->all_udp(5001);
+  const auto at_a2 = ports.a2->all_udp(5001);
+  EXPECT_EQ(at_a1.size(), size_t{kSent});
+  EXPECT_EQ(at_a2.size(), size_t{kSent});
+  for (const auto& f : at_a1) EXPECT_EQ(f.bytes, udp_frame(5001));
+  EXPECT_TRUE(ports.c1->all_udp(5001).empty());
+  EXPECT_EQ(packets().at(0), uint64_t{kSent});
+}
+
+TEST_F(MirrorSystemTest, ACopyAndARedirectCarryTheRewrittenFrame) {
+  Ports ports = open_ports();
+  send(5002);
+  const auto at_a1 = ports.a1->all_udp(5002);
+  const auto at_a2 = ports.a2->all_udp(5002);
+  ASSERT_EQ(at_a1.size(), size_t{kSent});
+  ASSERT_EQ(at_a2.size(), size_t{kSent});
+  for (const auto* seen : {&at_a1, &at_a2})
+    for (const auto& f : *seen) {
+      EXPECT_EQ(f.bytes[22], 7);  // the rewritten TTL reached both ports
+      EXPECT_EQ(f.bytes.size(), udp_frame(5002).size());
+    }
+  EXPECT_EQ(at_a1[0].bytes, at_a2[0].bytes);
+  EXPECT_EQ(packets().at(1), uint64_t{kSent});
+}
+
+TEST_F(MirrorSystemTest, IngressRedirectEntersTheTargetsReceivePath) {
+  Ports ports = open_ports();
+  send(5003);
+  const auto at_c1 = ports.c1->all_udp(5003);
+  ASSERT_EQ(at_c1.size(), size_t{kSent});
+  for (const auto& f : at_c1) {
+    EXPECT_NE(f.pkttype, PACKET_OUTGOING);  // received on mxc1, not sent from it
+    EXPECT_EQ(f.bytes, udp_frame(5003));
+  }
+  EXPECT_TRUE(ports.a1->all_udp(5003).empty());
+  EXPECT_EQ(packets().at(2), uint64_t{kSent});
+}
+
+TEST_F(MirrorSystemTest, IngressCopyAndEgressRedirectGoTogether) {
+  Ports ports = open_ports();
+  send(5004);
+  const auto at_c1 = ports.c1->all_udp(5004);
+  EXPECT_EQ(at_c1.size(), size_t{kSent});
+  for (const auto& f : at_c1) EXPECT_NE(f.pkttype, PACKET_OUTGOING);
+  EXPECT_EQ(ports.a1->all_udp(5004).size(), size_t{kSent});
+  EXPECT_TRUE(ports.a2->all_udp(5004).empty());
+}
+
+}  // namespace
+}  // namespace tc2xdp::runtime

@@ -1,0 +1,81 @@
+// A packet socket on one device of the calling thread's namespace: the frames it sees, with the
+// VLAN tag the stack took off them (PACKET_AUXDATA).
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <vector>
+
+namespace tc2xdp::testing {
+
+class PacketReceiver {
+ public:
+  explicit PacketReceiver(const char* dev, int timeout_ms = 2000) {
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    const int on = 1;
+    setsockopt(fd_, SOL_PACKET, PACKET_AUXDATA, &on, sizeof on);
+    timeval timeout{timeout_ms / 1000, timeout_ms % 1000 * 1000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_ll at{};
+    at.sll_family = AF_PACKET;
+    at.sll_protocol = htons(ETH_P_ALL);
+    at.sll_ifindex = static_cast<int>(if_nametoindex(dev));
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) ADD_FAILURE() << "bind";
+  }
+  ~PacketReceiver() { close(fd_); }
+  struct Frame {
+    std::vector<uint8_t> bytes;
+    std::optional<uint16_t> vlan_tci, vlan_tpid;
+    uint8_t pkttype = 0;  // PACKET_HOST, PACKET_OUTGOING, ...: the direction it was seen in
+  };
+  // The next frame received for UDP port `dport`, if one comes within the timeout.
+  std::optional<Frame> next_udp(uint16_t dport) {
+    for (int i = 0; i < 50; ++i) {
+      uint8_t buf[2048];
+      alignas(tpacket_auxdata) char control[CMSG_SPACE(sizeof(tpacket_auxdata))];
+      iovec iov{buf, sizeof buf};
+      sockaddr_ll from{};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t n = recvmsg(fd_, &msg, 0);
+      if (n <= 0) return std::nullopt;
+      Frame f{std::vector<uint8_t>(buf, buf + n), {}, {}, from.sll_pkttype};
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+        tpacket_auxdata aux;
+        std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        if (aux.tp_status & TP_STATUS_VLAN_VALID) f.vlan_tci = aux.tp_vlan_tci;
+        if (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) f.vlan_tpid = aux.tp_vlan_tpid;
+      }
+      if (n >= 42 && buf[12] == 0x08 && buf[13] == 0x00 && buf[23] == 17 &&
+          (buf[36] << 8 | buf[37]) == dport)
+        return f;
+    }
+    return std::nullopt;
+  }
+  // Every frame for `dport` until the timeout passes without one.
+  std::vector<Frame> all_udp(uint16_t dport) {
+    std::vector<Frame> out;
+    while (auto f = next_udp(dport)) out.push_back(std::move(*f));
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace tc2xdp::testing
