@@ -124,41 +124,68 @@ void emit_police(detail::ActionEmitter& e, const ir::PoliceAction& step,
   b.SetInsertPoint(rated);
   llvm::Value* now = ktime_get_ns(b);
   spin_lock(b, bucket);
+  // Branches rather than selects: fewer values live at once, so no spill grows the stack.
+  const auto flag = [&](uint32_t bit) {
+    return b.CreateICmpNE(b.CreateAnd(flags, e.c64(bit)), e.c64(0));
+  };
   llvm::Value* elapsed = b.CreateSub(now, i64_field(bucket, offsetof(PolicerValue, t_c)));
-  llvm::Value* burst = i64_field(bucket, offsetof(PolicerValue, burst));
-  llvm::Value* toks = smin(elapsed, burst);
-  // The peak bucket, when configured.
-  llvm::Value* ptoks =
+  // Without a rate the byte bucket's depth is 0, so this is at most 0 (tcf_police_act alike).
+  llvm::Value* toks = smin(elapsed, i64_field(bucket, offsetof(PolicerValue, burst)));
+  llvm::BasicBlock* by_bytes = e.block("police.bytes");
+  llvm::BasicBlock* by_packets = e.block("police.packets");
+  llvm::BasicBlock* peak = e.block("police.peak");
+  llvm::BasicBlock* rate = e.block("police.rate");
+  llvm::BasicBlock* tally = e.block("police.tally");
+  b.CreateCondBr(flag(plan::kPoliceRate), by_bytes, by_packets);
+  b.SetInsertPoint(by_bytes);
+  b.CreateCondBr(flag(plan::kPolicePeak), peak, rate);
+  // The peak bucket (peakrate needs a rate).
+  b.SetInsertPoint(peak);
+  llvm::Value* peak_toks =
       b.CreateSub(smin(b.CreateAdd(toks, i64_field(bucket, offsetof(PolicerValue, ptoks))),
                        i64_field(bucket, offsetof(PolicerValue, mtu_ptoks))),
                   l2t(len, u32_field(bucket, offsetof(PolicerValue, peak_mult)),
                       u32_field(bucket, offsetof(PolicerValue, peak_shift))));
-  ptoks = b.CreateSelect(b.CreateICmpNE(b.CreateAnd(flags, e.c64(plan::kPolicePeak)), e.c64(0)),
-                         ptoks, e.c64(0));
-  // The byte bucket, or else the packet bucket.
+  b.CreateBr(rate);
+  // The byte bucket.
+  b.SetInsertPoint(rate);
+  llvm::PHINode* ptoks = b.CreatePHI(i64, 2, "police.ptoks");
+  ptoks->addIncoming(e.c64(0), by_bytes);
+  ptoks->addIncoming(peak_toks, peak);
   llvm::Value* byte_toks =
-      b.CreateSub(smin(b.CreateAdd(toks, i64_field(bucket, offsetof(PolicerValue, toks))), burst),
+      b.CreateSub(smin(b.CreateAdd(toks, i64_field(bucket, offsetof(PolicerValue, toks))),
+                       i64_field(bucket, offsetof(PolicerValue, burst))),
                   l2t(len, u32_field(bucket, offsetof(PolicerValue, rate_mult)),
                       u32_field(bucket, offsetof(PolicerValue, rate_shift))));
+  b.CreateBr(tally);
+  // Else the packet bucket.
+  b.SetInsertPoint(by_packets);
   llvm::Value* pkt_burst = i64_field(bucket, offsetof(PolicerValue, pkt_burst));
   llvm::Value* pkt_toks = b.CreateSub(
       smin(
           b.CreateAdd(smin(elapsed, pkt_burst), i64_field(bucket, offsetof(PolicerValue, pkttoks))),
           pkt_burst),
       i64_field(bucket, offsetof(PolicerValue, pps_cost)));
-  llvm::Value* by_rate =
-      b.CreateICmpNE(b.CreateAnd(flags, e.c64(plan::kPoliceRate)), e.c64(0), "police.by_rate");
-  toks = b.CreateSelect(by_rate, byte_toks, toks);
-  pkt_toks = b.CreateSelect(by_rate, e.c64(0), pkt_toks);
-  llvm::Value* ok =
-      b.CreateICmpSGE(b.CreateOr(b.CreateOr(toks, ptoks), pkt_toks), e.c64(0), "police.ok");
+  b.CreateBr(tally);
+  b.SetInsertPoint(tally);
+  llvm::PHINode* new_toks = b.CreatePHI(i64, 2, "police.toks");
+  new_toks->addIncoming(byte_toks, rate);
+  new_toks->addIncoming(toks, by_packets);
+  llvm::PHINode* new_ptoks = b.CreatePHI(i64, 2, "police.ptoks");
+  new_ptoks->addIncoming(ptoks, rate);
+  new_ptoks->addIncoming(e.c64(0), by_packets);
+  llvm::PHINode* new_pkttoks = b.CreatePHI(i64, 2, "police.pkttoks");
+  new_pkttoks->addIncoming(e.c64(0), rate);
+  new_pkttoks->addIncoming(pkt_toks, by_packets);
+  llvm::Value* ok = b.CreateICmpSGE(b.CreateOr(b.CreateOr(new_toks, new_ptoks), new_pkttoks),
+                                    e.c64(0), "police.ok");
   llvm::BasicBlock* take = e.block("police.take");
   llvm::BasicBlock* unlock = e.block("police.unlock");
   b.CreateCondBr(ok, take, unlock);
   b.SetInsertPoint(take);
-  store(bucket, offsetof(PolicerValue, toks), toks);
-  store(bucket, offsetof(PolicerValue, ptoks), ptoks);
-  store(bucket, offsetof(PolicerValue, pkttoks), pkt_toks);
+  store(bucket, offsetof(PolicerValue, toks), new_toks);
+  store(bucket, offsetof(PolicerValue, ptoks), new_ptoks);
+  store(bucket, offsetof(PolicerValue, pkttoks), new_pkttoks);
   store(bucket, offsetof(PolicerValue, t_c), now);
   b.CreateBr(unlock);
   b.SetInsertPoint(unlock);

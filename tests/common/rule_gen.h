@@ -46,6 +46,9 @@ struct RuleGenOptions {
   size_t max_rules = 0;
   uint32_t max_chain = 3;  // chains 0..max_chain (small, medium)
   bool punts = true;       // sometimes write rules the compiler punts (actions, ct/enc keys)
+  // Police actions (small and medium profiles). Off, the sets are those of a generator without
+  // police: the same random draws.
+  bool police = true;
   std::string dev = "eth0";
 };
 
@@ -679,7 +682,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
                  : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
                                 // Rewrites: fewer in medium sets, whose action code would
                                 // otherwise dominate the suite's compile and verifier time.
-                                o_.profile == Profile::kMedium ? 6u : 24u, 6, 8});
+                                o_.profile == Profile::kMedium ? 6u : 24u, 6, o_.police ? 8u : 0u});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
