@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "codegen/action_emitter.h"
+#include "codegen/csum_sharing.h"
 #include "codegen/helpers.h"
 #include "codegen/lower_police.h"
 #include "codegen/verifier_hints.h"
@@ -302,9 +303,11 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
     std::vector<llvm::BasicBlock*> resumes;
   };
   std::map<uint32_t, SharedCsum> csums;
+  detail::CsumSharing sharing;
 
   for (size_t i = 0; i < lists.size(); ++i) {
     const plan::ActionList& list = lists[i];
+    sharing.start_list();
     b.SetInsertPoint(entries[i]);
     fn.reload_packet_bounds();
     // skbedit mark: skb->mark = (mark & ~mask) | (value & mask) from 0 at ingress; the result is
@@ -324,7 +327,9 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
       if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
       if (const auto* p = std::get_if<ir::PoliceAction>(&step))
         emit_police(e, *p, list.police_instance, *police);
-      if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
+      if (const auto* c = std::get_if<ir::CsumAction>(&step); c && !sharing.share(c->flags)) {
+        detail::emit_csum(e, c->flags);  // its own copy (csum_sharing.h)
+      } else if (c) {
         SharedCsum& shared = csums[c->flags];
         if (!shared.entry) shared.entry = fn.create_block("csum.shared");
         const uint64_t resume = shared.resumes.size();

@@ -181,9 +181,15 @@ uint64_t estimated_action_insns(const ActionList& list, const std::vector<Action
                      : 100;
     } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
       insns += 300;  // the jump into the shared code and the way back
-      if (!has_csum(c->flags) &&
-          std::find(new_csums.begin(), new_csums.end(), c->flags) == new_csums.end()) {
-        new_csums.push_back(c->flags);
+      const bool new_code = !has_csum(c->flags) && std::find(new_csums.begin(), new_csums.end(),
+                                                             c->flags) == new_csums.end();
+      // The same flags twice in one list: the second gets its own copy (codegen/csum_sharing.h).
+      const bool repeated = std::count_if(list.steps.begin(), list.steps.end(), [&](const auto& s) {
+                              const auto* o = std::get_if<ir::CsumAction>(&s);
+                              return o && o->flags == c->flags && o != c && &s < &step;
+                            }) > 0;
+      if (new_code || repeated) {
+        if (new_code) new_csums.push_back(c->flags);
         insns += 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
       }
     } else if (std::holds_alternative<ir::PoliceAction>(step)) {
