@@ -12,9 +12,11 @@
 
 namespace tc2xdp::plan {
 
-// What a police step adds to the verifier's count (bpftool, this kernel): the bucket's branches
-// under the lock and the verdicts' paths.
-inline constexpr uint64_t kPoliceStepInsns = 400;
+// What a police step adds to the verifier's count: the bucket's branches under the lock and the
+// verdicts' paths. Measured on this kernel: 8 rules with 8 distinct police lists verify in 5,210
+// more instructions than the same rules with gact verdicts (about 650 a list, 200 of them the
+// list's own).
+inline constexpr uint64_t kPoliceStepInsns = 500;
 
 // Empty when a list whose steps so far are `steps` (and mirred copies, when `copied`) can run
 // `police`; else why the rule is punted.
