@@ -7,10 +7,14 @@
 // second) cannot change a decision: each bucket ends half a packet (0.4 s or more of tokens) away
 // from its next decision, or is counted in whole seconds.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/frame_builder.h"
@@ -20,6 +24,7 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/runtime/police_state.h"
 #include "tc2xdp/runtime/program_check.h"
+#include "tc2xdp/runtime/test_run.h"
 
 namespace tc2xdp::testing {
 namespace {
@@ -56,6 +61,7 @@ class Policed {
   }
   bool ok() const { return ok_; }
   const plan::Plan& plan() const { return plan_; }
+  int program_fd() const { return loaded_->program_fd(); }
 
   // Both sides' buckets as if created `age_ns` ago (full byte buckets, packet buckets filled by
   // that much time).
@@ -302,6 +308,43 @@ TEST(PoliceTest, ConformDropWithoutARateCountsNoDrop) {
   EXPECT_EQ(c.drops, 0u);
   EXPECT_EQ(c.overlimits, 1u);
   p.check_counters();
+}
+
+// Two CPUs at once through one rule: one bucket for both. The burst holds 7 frames and a half at
+// 100 bytes/s; whatever the interleaving, exactly 7 of the 2 x 40 frames conform (per-CPU buckets
+// would pass 14). The frames run on both CPUs concurrently, and the bucket's lock orders them.
+TEST(PoliceTest, OneBucketForEveryCpu) {
+  TC2XDP_REQUIRE_ROOT();
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs two CPUs";
+  Policed p(
+      "filter add dev eth0 ingress pref 1 protocol ip flower action police rate 800bit burst 645 "
+      "conform-exceed drop/ok\n");
+  if (!p.ok()) return;
+  const auto frame = udp4(100);
+  std::atomic<int> ready{0};
+  std::atomic<size_t> passed{0};
+  std::vector<std::thread> cpus;
+  for (int cpu = 0; cpu < 2; ++cpu) {
+    cpus.emplace_back([&, cpu] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      ++ready;
+      while (ready < 2) {
+      }
+      for (int i = 0; i < 40; ++i) {
+        auto run = runtime::test_run(p.program_fd(), frame);
+        passed += run && run->retval == static_cast<uint32_t>(Verdict::kPass);
+      }
+    });
+  }
+  for (auto& t : cpus) t.join();
+  EXPECT_EQ(passed, 7u);
+  const auto c = p.police_counters(0);
+  EXPECT_EQ(c.packets, 80u);
+  EXPECT_EQ(c.overlimits, 73u);
+  EXPECT_EQ(c.drops, 73u);
 }
 
 }  // namespace

@@ -132,6 +132,11 @@ TEST(TcErrors, ActionArguments) {
   expect_error(std::string(kHead) + "action pedit munge ip ttl decrement", "decrement",
                "needs 'pedit ex'");
   expect_error(std::string(kHead) + "action police rate 1mbit", "rate", "needs burst");
+  // m_police.c: the burst must fit 2^32 psched ticks at the rate; a cell is a power of two.
+  expect_error(std::string(kHead) + "action police rate 8bit burst 275", "275",
+               "burst out of range");
+  expect_error(std::string(kHead) + "action police rate 1mbit burst 10k/3", "10k/3",
+               "invalid burst cell");
   expect_error(std::string(kHead) + "action goto 5", "5", "'goto' needs 'chain N'");
   expect_error(std::string(kHead) + "action tunnel_key set id 5", "set", "needs src_ip and dst_ip");
   const Diagnostic ct = parse_error(std::string(kHead) + "action ct clear commit");

@@ -136,6 +136,8 @@ INSTANTIATE_TEST_SUITE_P(
         "filter add dev eth0 ingress protocol all flower action police pkts_rate 1000 "
         "pkts_burst 100 conform-exceed goto chain 2 / ok",
         "filter add dev eth0 ingress protocol all flower action police rate 8bit burst 1 drop",
+        "filter add dev eth0 ingress protocol all flower action police rate 1mbit burst 10k/16 "
+        "conform-exceed drop/ok",
         "filter add dev eth0 ingress protocol all flower action skbedit mark 5",
         "filter add dev eth0 ingress protocol all flower action skbedit mark 0x10/0xff "
         "priority 1:2 queue_mapping 3 ptype otherhost inheritdsfield drop index 8",
