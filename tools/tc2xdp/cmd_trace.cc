@@ -134,8 +134,12 @@ int run_trace(const Args& args) {
     std::cerr << "tc2xdp: " << loaded.error().to_string() << "\n";
     return 1;
   }
-  const auto options =
-      runtime::reference_options(compiled->plan, compiled->rules, runtime::host_device);
+  // Police buckets live on from packet to packet in the program; the reference carries its own
+  // the same way, its clock standing still (the trace takes far less than a policer's refill
+  // changes, for all but the fastest rates).
+  reference::PoliceState police;
+  auto options = runtime::reference_options(compiled->plan, compiled->rules, runtime::host_device);
+  options.police = &police;
   size_t disagreements = 0;
   for (size_t i = 0; i < packets->size(); ++i) {
     const auto& frame = (*packets)[i].data;
