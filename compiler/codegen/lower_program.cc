@@ -17,6 +17,7 @@
 #include "codegen/lower_table.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
+#include "tc2xdp/codegen/compile.h"
 
 namespace tc2xdp::codegen {
 
@@ -296,7 +297,8 @@ void ProgramLowering::build_epilogue() {
   }
   std::vector<llvm::GlobalVariable*> fanouts;
   for (const MapRef* map : maps_.fanouts) fanouts.push_back(map ? map->global : nullptr);
-  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global, fanouts);
+  lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global, fanouts,
+                     copy_generation(plan_));
 }
 
 void ProgramLowering::build_miss() {

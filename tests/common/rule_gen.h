@@ -264,6 +264,7 @@ class RuleGenerator {
   }
 
   Rand& r_;
+  Rand mirror_r_{0};  // make_mirrors' own stream (run() seeds it from the set's seed)
   const RuleGenOptions& o_;
   std::map<std::pair<uint32_t, uint32_t>, Instance> instances_;
 };
@@ -675,7 +676,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
                  : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
                                 // Rewrites: fewer in medium sets, whose action code would
                                 // otherwise dominate the suite's compile and verifier time.
-                                o_.profile == Profile::kMedium ? 6u : 24u, 6});
+                                o_.profile == Profile::kMedium ? 6u : 24u});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
@@ -708,9 +709,12 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
       rule.effect = Effect::kPass;
       rule.actions.clear();
       break;
-    case 8: make_rewrites(rule, last_chain); break;
-    default: make_mirrors(rule);
+    default: make_rewrites(rule, last_chain);
   }
+  // Mirrors replace some rules' actions, drawn from their own stream so the sets of other seeds
+  // (and the frames aimed at them) stay what they were.
+  if (!classbench && rule.effect != Effect::kGotoChain && mirror_r_.chance(0.06))
+    make_mirrors(rule);
 }
 
 inline std::string RuleGenerator::pedit_munge() {
@@ -822,26 +826,33 @@ inline void RuleGenerator::make_rewrites(GenRule& rule, uint32_t last_chain) {
 }
 
 // mirred copies (egress or ingress, to one of the generated devices), maybe after rewrites, then
-// an ending: drop or a redirect (one broadcast), or one the planner must punt (pass, a rewrite
-// after the copy, continue).
+// an ending: drop or a redirect (one broadcast), pass (copies at tc ingress), or one the planner
+// must punt (a rewrite after the copy, continue).
 inline void RuleGenerator::make_mirrors(GenRule& rule) {
+  Rand& r = mirror_r_;
   const auto target = [&](std::string verb) {
-    return std::string(r_.chance(0.25) ? "ingress " : "egress ") + verb + " dev " +
-           r_.pick<std::string>({"eth0", "eth1", "eth2", "veth1"});
+    return std::string(r.chance(0.25) ? "ingress " : "egress ") + verb + " dev " +
+           r.pick<std::string>({"eth0", "eth1", "eth2", "veth1"});
+  };
+  const auto rewrite = [&] {
+    return r.pick<std::string>({"pedit ex munge ip ttl set 9",
+                                "pedit ex munge eth src set "
+                                "02:00:00:00:00:0a",
+                                "vlan push id 12", "skbedit mark 77"});
   };
   rule.actions.clear();
-  if (r_.chance(0.4)) rule.actions += "action " + rewrite_step() + " pipe ";
-  for (size_t n = r_.range(1, 2); n > 0; --n)
+  if (r.chance(0.4)) rule.actions += "action " + rewrite() + " pipe ";
+  for (size_t n = r.range(1, 2); n > 0; --n)
     rule.actions += "action mirred " + target("mirror") + " pipe ";
-  switch (r_.weighted({35, 35, 15, 8, 7})) {
+  switch (r.weighted({35, 35, 15, 8, 7})) {
     case 0: rule.effect = Effect::kDrop, rule.actions += "action drop"; break;
     case 1:
       rule.effect = Effect::kRedirect, rule.actions += "action mirred " + target("redirect");
       break;
-    case 2: rule.effect = Effect::kPunt, rule.actions += "action pass"; break;
+    case 2: rule.effect = Effect::kPass, rule.actions += "action pass"; break;
     case 3:
       rule.effect = Effect::kPunt;
-      rule.actions += "action " + rewrite_step() + " pipe action drop";
+      rule.actions += "action " + rewrite() + " pipe action drop";
       break;
     default: rule.effect = Effect::kPunt, rule.actions += "action continue";
   }
@@ -890,6 +901,7 @@ inline void RuleGenerator::ensure_reachable(std::vector<GenRule>& rules, uint32_
 }
 
 inline GenRuleSet RuleGenerator::run(uint64_t seed) {
+  mirror_r_ = Rand(seed * 0x9e3779b97f4a7c15ull + 0x6d6972726f72ull);
   GenRuleSet out;
   out.seed = seed;
   out.profile = o_.profile;

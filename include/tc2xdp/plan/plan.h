@@ -78,7 +78,9 @@ struct ActionList {
   uint32_t redirect_slot = 0;
   // kFanout: every device the frame leaves through, in action order (mirred mirror copies, then
   // a redirect's target). The list's own devmap holds them; one broadcast sends them all.
+  // kPass: mirred copies of the passed frame, which the tc ingress companion program clones.
   std::vector<DeviceTarget> sends;
+  bool copies_at_tc() const { return verdict == Terminal::Kind::kPass && !sends.empty(); }
   bool operator==(const ActionList&) const = default;
 };
 
@@ -126,8 +128,10 @@ struct Plan {
   // filed in place (its slot is map data).
   uint32_t redirect_slots = 1;
   std::vector<ActionList> action_lists;  // Terminal::actions indexes
-  uint32_t stats_slots = 0;              // the counters map's size (>= every rule's slot + 1)
-  uint32_t max_chain_hops = 16;          // goto chain bound; beyond it the packet is dropped
+  // Whether the program needs its tc ingress companion (some list's copies_at_tc).
+  bool copies_at_tc() const;
+  uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
+  uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
   TableLayout table_layout;    // W: the widest table's packed words
   uint32_t table_buckets = 0;  // the bucket map's size (with headroom)

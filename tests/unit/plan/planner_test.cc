@@ -37,14 +37,12 @@ Plan plan_of(const std::vector<ir::Rule>& rules, Diagnostics& diags) {
 
 TEST(Planner, ActionListsReduceToTheirTerminal) {
   Diagnostics d;
-  Plan p = plan_of({rule(0, 1, {gact(ControlKind::kDrop)}),
-                    rule(0, 2, {gact(ControlKind::kPipe), gact(ControlKind::kOk)}),
-                    rule(0, 3, {gact(ControlKind::kContinue)}),
-                    rule(0, 4, {gact(ControlKind::kGotoChain, 5)}),
-                    rule(0, 5, {redirect("veth1")}),
-                    rule(0, 6, {}),
-                    rule(0, 7, {gact(ControlKind::kPipe)})},
-                   d);
+  Plan p = plan_of(
+      {rule(0, 1, {gact(ControlKind::kDrop)}),
+       rule(0, 2, {gact(ControlKind::kPipe), gact(ControlKind::kOk)}),
+       rule(0, 3, {gact(ControlKind::kContinue)}), rule(0, 4, {gact(ControlKind::kGotoChain, 5)}),
+       rule(0, 5, {redirect("veth1")}), rule(0, 6, {}), rule(0, 7, {gact(ControlKind::kPipe)})},
+      d);
   ASSERT_EQ(p.rules.size(), 7u);
   EXPECT_EQ(p.rules[0].terminal.kind, Terminal::Kind::kDrop);
   EXPECT_EQ(p.rules[1].terminal.kind, Terminal::Kind::kPass);
@@ -66,8 +64,9 @@ TEST(Planner, UnsupportedRulesArePuntedWithAReasonAndAWarning) {
   ir::VlanAction pop_eth;
   pop_eth.op = ir::VlanAction::Op::kPopEth;
   ir::Rule vlan_pop = rule(0, 2, {ir::Action{pop_eth, {ControlKind::kPipe}, {}}});
-  // A copy (a redirect that goes on), then pass: XDP cannot both pass and send.
-  ir::Rule mirror = rule(0, 3, {redirect("veth1", ControlKind::kPipe), gact(ControlKind::kOk)});
+  // A copy (a redirect that goes on), then continue: later filters could still rewrite.
+  ir::Rule mirror =
+      rule(0, 3, {redirect("veth1", ControlKind::kPipe), gact(ControlKind::kContinue)});
   ir::Rule reclassify = rule(0, 4, {gact(ControlKind::kReclassify)});
   Plan p = plan_of({ct, vlan_pop, mirror, reclassify}, d);
   ASSERT_EQ(p.punted_count(), 4u);
