@@ -47,6 +47,28 @@ Result<uint32_t> map_max_entries(int fd) {
   return info.max_entries;
 }
 
+// The tc ingress companion: attached (or swapped) when the plan makes copies of passed frames,
+// detached when it no longer does. Its link is pinned at `pin`.
+Status place_tc_copies(const plan::Plan& plan, const BpfObject& object, uint32_t ifindex,
+                       const std::string& pin) {
+  auto live = XdpLink::open_pinned(pin);
+  if (!plan.copies_at_tc()) {
+    if (live) (void)live->detach();
+    unlink(pin.c_str());
+    return Ok{};
+  }
+  auto prog = object.program_fd(codegen::kTcCopiesProgramName);
+  if (!prog) return prog.error();
+  if (live) return live->update(*prog);
+  auto attached = XdpLink::attach_tc_ingress(ifindex, *prog);
+  if (!attached) return attached.error();
+  if (auto s = attached->pin(pin); !s) {
+    (void)attached->detach();
+    return s;
+  }
+  return Ok{};
+}
+
 // The devmaps: the redirect slots, and each fan-out list's devices in order.
 Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
   const plan::PlanOptions host = host_plan_options();
@@ -64,9 +86,23 @@ Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
   for (const auto& r : plan.redirects)
     if (auto s = fill(codegen::kRedirectMap, r.slot, r.target); !s) return s;
   for (size_t i = 0; i < plan.action_lists.size(); ++i) {
-    const auto& sends = plan.action_lists[i].sends;
-    for (uint32_t slot = 0; slot < sends.size(); ++slot)
-      if (auto s = fill(codegen::fanout_map_name(i), slot, sends[slot]); !s) return s;
+    const plan::ActionList& list = plan.action_lists[i];
+    for (uint32_t slot = 0; slot < list.sends.size(); ++slot) {
+      const plan::DeviceTarget& target = list.sends[slot];
+      if (!list.copies_at_tc()) {
+        if (auto s = fill(codegen::fanout_map_name(i), slot, target); !s) return s;
+        continue;
+      }
+      // The companion clones into a receive path itself (BPF_F_INGRESS): the device, not a peer.
+      auto ifindex = host_device(target.dev);
+      if (!ifindex)
+        return Error{"mirred " + plan::describe_target(target), ENODEV,
+                     "device '" + target.dev + "' does not exist in this network namespace"};
+      auto fd = object.map_fd(codegen::copies_map_name(i).c_str());
+      if (!fd) return fd.error();
+      const uint64_t value = *ifindex | uint64_t{target.ingress} << 32;
+      if (auto s = update_elem(*fd, bytes_of(slot), bytes_of(value)); !s) return s;
+    }
   }
   return Ok{};
 }
@@ -237,6 +273,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     }
     report.attached_now = true;
   }
+  if (auto s = place_tc_copies(plan, *object, *ifindex, pins + "/tc_link"); !s) return s.error();
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
@@ -466,6 +503,8 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
     if (auto s = link->detach(); !s && s.error().errno_value != ENOLINK) return s;
   }
   unlink((pins + "/link").c_str());
+  if (auto companion = XdpLink::open_pinned(pins + "/tc_link")) (void)companion->detach();
+  unlink((pins + "/tc_link").c_str());
   unlink((pins + "/stats").c_str());
   unlink((pins + "/tuples").c_str());
   unlink((pins + "/records").c_str());

@@ -67,6 +67,16 @@ Result<XdpLink> XdpLink::attach(uint32_t ifindex, int prog_fd, XdpMode mode) {
   return XdpLink(UniqueFd(fd));
 }
 
+Result<XdpLink> XdpLink::attach_tc_ingress(uint32_t ifindex, int prog_fd) {
+  constexpr int kTcxIngress = 46;  // BPF_TCX_INGRESS (Linux 6.6), newer than libbpf 1.1's headers
+  const int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex),
+                                 static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+  if (fd < 0)
+    return Error{"attach the tc ingress companion (tcx)", -fd,
+                 "mirred copies of passed frames need tcx (Linux 6.6 or later)"};
+  return XdpLink(UniqueFd(fd));
+}
+
 Result<XdpLink> XdpLink::open_pinned(const std::string& path) {
   const int fd = bpf_obj_get(path.c_str());
   if (fd < 0) return Error{"open pinned link " + path, -fd, ""};

@@ -85,6 +85,23 @@ XdpFunction BpfModule::create_xdp_function(const std::string& name) {
   return XdpFunction(*this, function);
 }
 
+llvm::Function* BpfModule::create_tc_function(const std::string& name) {
+  llvm::FunctionType* type =
+      llvm::FunctionType::get(builder_->getInt32Ty(), {builder_->getPtrTy()}, false);
+  llvm::Function* function =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, *module_);
+  function->setSection("tc");
+  function->setDSOLocal(true);
+  function->addFnAttr(llvm::Attribute::NoUnwind);
+  function->getArg(0)->setName("skb");
+  function->setSubprogram(create_subprogram(name));
+  used_.push_back(function);
+  builder_->SetInsertPoint(llvm::BasicBlock::Create(*context_, "entry", function));
+  builder_->SetCurrentDebugLocation(
+      llvm::DILocation::get(*context_, 1, 0, function->getSubprogram()));
+  return function;
+}
+
 Result<BpfProgram> BpfModule::finish(const EmitOptions& options) {
   if (finished_) return Error{"BpfModule::finish", 0, "called twice"};
   finished_ = true;

@@ -56,6 +56,9 @@ class BpfModule {
   // Creates `int name(struct xdp_md *ctx)` in section "xdp", loads data/data_end in its entry
   // block and leaves the builder there. One XDP function per module.
   XdpFunction create_xdp_function(const std::string& name);
+  // Creates `int name(struct __sk_buff *skb)` in section "tc" (SCHED_CLS) with an empty entry
+  // block, and leaves the builder there. Build it after the XDP function.
+  llvm::Function* create_tc_function(const std::string& name);
 
   void set_license(std::string license) { license_ = std::move(license); }
 

@@ -13,6 +13,7 @@ enum class BpfHelper : uint32_t {
   kMapLookupElem = 1,
   kMapUpdateElem = 2,
   kMapDeleteElem = 3,
+  kCloneRedirect = 13,
   kKtimeGetNs = 5,
   kTracePrintk = 6,
   kGetSmpProcessorId = 8,

@@ -11,6 +11,7 @@
 #include "codegen/csum_sharing.h"
 #include "codegen/helpers.h"
 #include "codegen/lower_police.h"
+#include "codegen/lower_tc_copies.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
@@ -32,7 +33,8 @@ class ListLowering {
   ListLowering(XdpFunction& fn, llvm::Value* zero, llvm::AllocaInst* slot, llvm::BasicBlock* drop)
       : fn_(fn), b_(fn.builder()), e_(fn, zero, slot, drop) {}
 
-  void mark(uint32_t value);
+  // The metadata area: [tag] mark, each a host-order u32 (tag only when given).
+  void metadata(uint32_t mark, std::optional<uint32_t> tag);
   void vlan(const ir::VlanAction& v);
   void pedit(const ir::PeditAction& p);
 
@@ -44,12 +46,13 @@ class ListLowering {
   ActionEmitter e_;
 };
 
-void ListLowering::mark(uint32_t value) {
-  // Room for the mark in the metadata area. A driver without metadata support fails this before
-  // anything was rewritten: the frame goes to the stack untouched (a punt), where tc runs the rule.
+void ListLowering::metadata(uint32_t mark, std::optional<uint32_t> tag) {
+  // Room in the metadata area. A driver without metadata support fails this before anything was
+  // rewritten: the frame goes to the stack untouched (a punt), where tc runs the rule.
+  const int size = tag ? 8 : 4;
   llvm::BasicBlock* punt = e_.block("mark.unsupported");
   llvm::BasicBlock* ok = e_.block("mark.room");
-  b_.CreateCondBr(b_.CreateICmpNE(xdp_adjust_meta(b_, fn_.ctx(), -4), e_.c64(0)), punt, ok);
+  b_.CreateCondBr(b_.CreateICmpNE(xdp_adjust_meta(b_, fn_.ctx(), -size), e_.c64(0)), punt, ok);
   b_.SetInsertPoint(punt);
   fn_.return_action(XdpAction::kPass);
   b_.SetInsertPoint(ok);
@@ -59,10 +62,12 @@ void ListLowering::mark(uint32_t value) {
       b_.getPtrTy(), "data_meta");
   llvm::BasicBlock* write = e_.block("mark.write");
   llvm::BasicBlock* done = e_.block("mark.done");
-  b_.CreateCondBr(b_.CreateICmpUGT(b_.CreateConstGEP1_32(b_.getInt8Ty(), meta, 4), fn_.data()),
+  b_.CreateCondBr(b_.CreateICmpUGT(b_.CreateConstGEP1_32(b_.getInt8Ty(), meta, size), fn_.data()),
                   done, write);
   b_.SetInsertPoint(write);
-  b_.CreateAlignedStore(b_.getInt32(value), meta, llvm::Align(4));
+  if (tag) b_.CreateAlignedStore(b_.getInt32(*tag), meta, llvm::Align(4));
+  b_.CreateAlignedStore(b_.getInt32(mark), b_.CreateConstGEP1_32(b_.getInt8Ty(), meta, size - 4),
+                        llvm::Align(4));
   b_.CreateBr(done);
   b_.SetInsertPoint(done);
 }
@@ -282,7 +287,7 @@ void ListLowering::pedit(const ir::PeditAction& p) {
 void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& lists,
                         const std::vector<llvm::BasicBlock*>& entries, llvm::Value* zero,
                         llvm::GlobalVariable* devmap,
-                        const std::vector<llvm::GlobalVariable*>& fanouts,
+                        const std::vector<llvm::GlobalVariable*>& fanouts, uint8_t generation,
                         const PoliceContext* police) {
   llvm::IRBuilder<>& b = fn.builder();
   llvm::Value* saved_data = fn.data();
@@ -302,8 +307,10 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
     llvm::BasicBlock* entry = nullptr;
     std::vector<llvm::BasicBlock*> resumes;
   };
-  std::map<uint32_t, SharedCsum> csums;
-  detail::CsumSharing sharing;
+  // Keyed by flags and by how many csums of those flags the list ran before: one path must not
+  // enter the same shared code twice, where its untracked resume index would look like a loop.
+  std::map<std::pair<uint32_t, int>, SharedCsum> csums;
+  detail::CsumSharing sharing;  // no cycle through shared csum code (csum_sharing.h)
 
   for (size_t i = 0; i < lists.size(); ++i) {
     const plan::ActionList& list = lists[i];
@@ -318,7 +325,12 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
         const uint32_t mask = s->mark_mask.value_or(0xffffffff);
         mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
       }
-    if (mark) lowering.mark(*mark);
+    // A passed frame with mirred copies carries its list's tag to the tc companion
+    // (lower_tc_copies.h), which clones it there.
+    std::optional<uint32_t> tag;
+    if (list.copies_at_tc()) tag = copy_tag(i, generation);
+    if (mark || tag) lowering.metadata(mark.value_or(0), tag);
+    std::map<uint32_t, int> uses;  // csums of each set of flags so far in this list
     for (const auto& step : list.steps) {
       // Fresh bounds per step: the paths that ended the previous step hold packet pointers with
       // different verified ranges, which would keep the verifier from merging them here.
@@ -327,10 +339,13 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
       if (const auto* p = std::get_if<ir::PeditAction>(&step)) lowering.pedit(*p);
       if (const auto* p = std::get_if<ir::PoliceAction>(&step))
         emit_police(e, *p, list.police_instance, *police);
-      if (const auto* c = std::get_if<ir::CsumAction>(&step); c && !sharing.share(c->flags)) {
-        detail::emit_csum(e, c->flags);  // its own copy (csum_sharing.h)
+      const auto* c = std::get_if<ir::CsumAction>(&step);
+      const std::pair<uint32_t, int> key =
+          c ? std::pair{c->flags, uses[c->flags]++} : std::pair{0u, 0};
+      if (c && !sharing.share(uint64_t{key.first} << 32 | static_cast<uint32_t>(key.second))) {
+        detail::emit_csum(e, c->flags);  // its own copy
       } else if (c) {
-        SharedCsum& shared = csums[c->flags];
+        SharedCsum& shared = csums[key];
         if (!shared.entry) shared.entry = fn.create_block("csum.shared");
         const uint64_t resume = shared.resumes.size();
         untracked_u16(b, resume_slot, b.getInt64(resume));
@@ -355,7 +370,8 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
       default: fn.return_action(XdpAction::kPass); break;
     }
   }
-  for (auto& [flags, shared] : csums) {
+  for (auto& [key, shared] : csums) {
+    const uint32_t flags = key.first;
     b.SetInsertPoint(shared.entry);
     fn.reload_packet_bounds();
     detail::emit_csum(e, flags);

@@ -18,6 +18,7 @@
 #include "codegen/lower_table.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
+#include "tc2xdp/codegen/compile.h"
 
 namespace tc2xdp::codegen {
 
@@ -303,7 +304,7 @@ void ProgramLowering::build_epilogue() {
   PoliceContext police;
   if (maps_.police) police = {maps_.police->global, maps_.police_stats->global, stats_key_};
   lower_action_lists(fn_, plan_.action_lists, entries, key_.zero, maps_.redirect->global, fanouts,
-                     maps_.police ? &police : nullptr);
+                     copy_generation(plan_), maps_.police ? &police : nullptr);
 }
 
 void ProgramLowering::build_miss() {

@@ -97,7 +97,9 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
     if (pr.terminal.kind == Terminal::Kind::kGotoChain) out << " chain " << pr.terminal.chain;
     if (pr.terminal.kind == Terminal::Kind::kRedirect)
       out << ' ' << describe_target(plan.redirects[pr.terminal.redirect_slot].target);
-    if (pr.terminal.kind == Terminal::Kind::kFanout)
+    if (pr.terminal.actions && plan.action_lists[*pr.terminal.actions].copies_at_tc())
+      out << " with copies at tc ingress to";
+    if (pr.terminal.actions && !plan.action_lists[*pr.terminal.actions].sends.empty())
       for (const auto& send : plan.action_lists[*pr.terminal.actions].sends)
         out << ' ' << describe_target(send);
     if (pr.terminal.actions && !plan.action_lists[*pr.terminal.actions].steps.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <map>
 #include <variant>
 
 #include "police_plan.h"
@@ -47,8 +48,8 @@ std::string unsupported_step_reason(const ir::ActionBody& body) {
   return std::string("action ") + ir::action_kind_name(body) + " is not offloaded yet";
 }
 
-// Why a copy that mirred made cannot be offloaded when the frame then goes on with `control`.
-std::string mirred_copy_reason(const std::vector<ir::Action>& actions, ir::Control control) {
+// Why copies mirred made cannot be offloaded when the frame then goes on to continue or goto.
+std::string mirred_copy_reason(const std::vector<ir::Action>& actions) {
   std::string what = "a mirred copy";
   for (const auto& a : actions)
     if (const auto* m = std::get_if<ir::MirredAction>(&a.body)) {
@@ -56,10 +57,6 @@ std::string mirred_copy_reason(const std::vector<ir::Action>& actions, ir::Contr
              (m->redirect ? "redirect" : "mirror") + " to " + m->dev;
       break;
     }
-  if (control.kind == ir::ControlKind::kOk)
-    return what +
-           " then pass is not offloaded: XDP cannot both hand a frame to the stack and "
-           "send a copy of it";
   return what +
          " followed by continue or goto is not offloaded (later filters could rewrite "
          "the frame after its copy left)";
@@ -70,7 +67,8 @@ std::string mirred_copy_reason(const std::vector<ir::Action>& actions, ir::Contr
 // mirred sends a copy and goes on with its control, unless that control is stolen: then the frame
 // itself leaves (tcf_mirred_act clones only when the packet goes on). XDP sends copies by one
 // broadcast at the end, so every copy must carry the frame the verdict leaves with: no rewrite may
-// follow the first copy, and the frame itself must leave too (redirect) or be dropped.
+// follow the first copy. When the frame itself is passed, the copies are made at tc ingress from
+// the passed frame (ActionList::copies_at_tc).
 Reduction reduce_actions(const std::vector<ir::Action>& actions) {
   Reduction out;
   const auto punt = [&out](std::string why) {
@@ -124,8 +122,8 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
     const bool copies = !out.sends.empty();
     switch (control.kind) {
       case ir::ControlKind::kPipe: continue;  // on to the next action
-      case ir::ControlKind::kOk:
-        if (copies) break;
+      case ir::ControlKind::kOk:  // copies are sent at tc ingress, from the passed frame
+        if (copies && police_may_pass(out.steps)) return punt(kPoliceBeforeTcCopies);
         out.terminal = Terminal{Terminal::Kind::kPass};
         return out;
       case ir::ControlKind::kDrop:
@@ -154,25 +152,30 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
       case ir::ControlKind::kTrap: return punt("trap is not offloaded");
       case ir::ControlKind::kJump: return punt("jump is not offloaded yet");
     }
-    return punt(mirred_copy_reason(actions, control));
+    return punt(mirred_copy_reason(actions));
   }
   // No action, or pipe off the end: the filter's verdict is pass (TC_ACT_OK / TC_ACT_PIPE).
-  if (!out.sends.empty())
-    return punt(mirred_copy_reason(actions, ir::Control{ir::ControlKind::kOk}));
+  if (!out.sends.empty() && police_may_pass(out.steps)) return punt(kPoliceBeforeTcCopies);
   out.terminal = Terminal{Terminal::Kind::kPass};
   return out;
 }
 
 uint64_t estimated_action_insns(const ActionList& list, const std::vector<ActionList>& existing) {
   constexpr uint32_t kCsumL4 = 2 | 4 | 8 | 16 | 32;  // icmp igmp tcp udp udplite
-  const auto has_csum = [&](uint32_t flags) {
-    for (const auto& other : existing)
-      for (const auto& step : other.steps)
-        if (const auto* c = std::get_if<ir::CsumAction>(&step); c && c->flags == flags) return true;
-    return false;
+  // The shared csum code is per set of flags and per use within a list (lower_actions.cc).
+  const auto uses = [](const ActionList& l, uint32_t flags) {
+    return std::count_if(l.steps.begin(), l.steps.end(), [&](const ir::ActionBody& step) {
+      const auto* c = std::get_if<ir::CsumAction>(&step);
+      return c && c->flags == flags;
+    });
+  };
+  const auto has_csum = [&](uint32_t flags, long use) {
+    return std::any_of(existing.begin(), existing.end(),
+                       [&](const ActionList& other) { return uses(other, flags) > use; });
   };
   uint64_t insns = 200;
-  std::vector<uint32_t> new_csums;
+  std::vector<std::pair<uint32_t, long>> new_csums;
+  std::map<uint32_t, long> seen;
   for (const auto& step : list.steps) {
     if (const auto* p = std::get_if<ir::PeditAction>(&step)) {
       for (const auto& k : p->keys)
@@ -181,15 +184,10 @@ uint64_t estimated_action_insns(const ActionList& list, const std::vector<Action
                      : 100;
     } else if (const auto* c = std::get_if<ir::CsumAction>(&step)) {
       insns += 300;  // the jump into the shared code and the way back
-      const bool new_code = !has_csum(c->flags) && std::find(new_csums.begin(), new_csums.end(),
-                                                             c->flags) == new_csums.end();
-      // The same flags twice in one list: the second gets its own copy (codegen/csum_sharing.h).
-      const bool repeated = std::count_if(list.steps.begin(), list.steps.end(), [&](const auto& s) {
-                              const auto* o = std::get_if<ir::CsumAction>(&s);
-                              return o && o->flags == c->flags && o != c && &s < &step;
-                            }) > 0;
-      if (new_code || repeated) {
-        if (new_code) new_csums.push_back(c->flags);
+      const std::pair<uint32_t, long> key{c->flags, seen[c->flags]++};
+      if (!has_csum(key.first, key.second) &&
+          std::find(new_csums.begin(), new_csums.end(), key) == new_csums.end()) {
+        new_csums.push_back(key);
         insns += 7000 + 3500 * static_cast<uint64_t>(std::popcount(c->flags & kCsumL4));
       }
     } else if (std::holds_alternative<ir::PoliceAction>(step)) {

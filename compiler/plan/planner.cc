@@ -204,6 +204,11 @@ const PlannedRule* Plan::find(uint32_t chain, uint32_t pref, uint32_t handle) co
   return nullptr;
 }
 
+bool Plan::copies_at_tc() const {
+  return std::any_of(action_lists.begin(), action_lists.end(),
+                     [](const ActionList& list) { return list.copies_at_tc(); });
+}
+
 size_t Plan::punted_count() const {
   return std::count_if(rules.begin(), rules.end(), [](const auto& r) { return !r.offloaded; });
 }

@@ -88,6 +88,13 @@ bool has_police(const std::vector<ir::ActionBody>& steps) {
   });
 }
 
+bool police_may_pass(const std::vector<ir::ActionBody>& steps) {
+  return std::any_of(steps.begin(), steps.end(), [](const ir::ActionBody& s) {
+    const auto* p = std::get_if<ir::PoliceAction>(&s);
+    return p && (p->conform.kind == ControlKind::kOk || p->exceed.kind == ControlKind::kOk);
+  });
+}
+
 void keep_policed_steps(std::vector<ir::ActionBody>& steps) {
   while (!steps.empty() && !std::holds_alternative<ir::PoliceAction>(steps.back()))
     steps.pop_back();

@@ -27,6 +27,13 @@ bool police_pipes(const ir::PoliceAction& police);
 // The terminal a list ending at a police step shows (its conform verdict; the step decides).
 Terminal::Kind police_end(const ir::PoliceAction& police);
 bool has_police(const std::vector<ir::ActionBody>& steps);
+// A police step among `steps` can end the list with pass (a verdict ok).
+bool police_may_pass(const std::vector<ir::ActionBody>& steps);
+// Why a list that passes its frame with mirred copies (made by the tc companion) cannot hold such
+// a police: the copies' tag is in the frame before the policer decides, so its pass would copy.
+inline constexpr const char* kPoliceBeforeTcCopies =
+    "a police that can pass the frame before mirred copies of a passed frame is not offloaded "
+    "(the copies are tagged before the policer decides)";
 // Before a drop: the steps up to the last police stay (its bucket and counters see the frame, and
 // an ok from it passes the frame as the steps before it left it); the rest are never seen.
 void keep_policed_steps(std::vector<ir::ActionBody>& steps);

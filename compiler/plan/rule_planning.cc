@@ -11,6 +11,8 @@ namespace {
 // Empty if every device the actions send to can be reached from XDP; otherwise why not. A missing
 // egress device is left to the runtime (an empty devmap slot drops, as mirred to a gone device).
 std::string unreachable_target_reason(const Reduction& reduced, const PlanOptions& options) {
+  // Copies of a passed frame are cloned at tc ingress, which reaches any receive path itself.
+  if (reduced.terminal.kind == Terminal::Kind::kPass) return {};
   std::vector<DeviceTarget> targets = reduced.sends;
   if (reduced.terminal.kind == Terminal::Kind::kRedirect) targets.push_back(reduced.redirect);
   for (const DeviceTarget& t : targets) {
@@ -59,7 +61,7 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
     const auto next = static_cast<uint32_t>(redirects.size());
     pr.terminal.redirect_slot = redirects.try_emplace(reduced.redirect, next).first->second;
   }
-  if (reason.empty() && (!reduced.steps.empty() || pr.terminal.kind == Terminal::Kind::kFanout)) {
+  if (reason.empty() && (!reduced.steps.empty() || !reduced.sends.empty())) {
     ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot,
                     std::move(reduced.sends)};
     if (auto id = actions(std::move(list), reason)) pr.terminal.actions = *id;

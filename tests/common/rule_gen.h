@@ -270,6 +270,8 @@ class RuleGenerator {
   }
 
   Rand& r_;
+  Rand mirror_r_{0};  // make_mirrors' own stream (run() seeds it from the set's seed)
+  Rand police_r_{0};  // make_police's, likewise
   const RuleGenOptions& o_;
   std::map<std::pair<uint32_t, uint32_t>, Instance> instances_;
   std::map<uint32_t, std::string> police_indexes_;  // tc index -> the police it was given first
@@ -682,7 +684,7 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
                  : r_.weighted({26, 20, 10, 6, can_goto ? 16u : 0u, 10, o_.punts ? 6u : 0u, 2,
                                 // Rewrites: fewer in medium sets, whose action code would
                                 // otherwise dominate the suite's compile and verifier time.
-                                o_.profile == Profile::kMedium ? 6u : 24u, 6, o_.police ? 8u : 0u});
+                                o_.profile == Profile::kMedium ? 6u : 24u});
   switch (kind) {
     case 0:
       rule.effect = Effect::kDrop;
@@ -715,10 +717,15 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
       rule.effect = Effect::kPass;
       rule.actions.clear();
       break;
-    case 8: make_rewrites(rule, last_chain); break;
-    case 9: make_mirrors(rule); break;
-    default: make_police(rule);
+    default: make_rewrites(rule, last_chain);
   }
+  // Mirrors replace some rules' actions, drawn from their own stream so the sets of other seeds
+  // (and the frames aimed at them) stay what they were.
+  if (!classbench && rule.effect != Effect::kGotoChain && mirror_r_.chance(0.06))
+    make_mirrors(rule);
+  // Police likewise, from a stream of its own.
+  else if (!classbench && o_.police && rule.effect != Effect::kGotoChain && police_r_.chance(0.08))
+    make_police(rule);
 }
 
 // Police whose decisions do not depend on when frames arrive (the differential tests' clocks
@@ -727,43 +734,49 @@ inline void RuleGenerator::make_actions(GenRule& rule, uint32_t last_chain) {
 // 10-megabyte burst at 1gbit never runs dry within a rule set's frames; mtu checks have no
 // bucket. (A fresh packet bucket is empty; the tests start every bucket as if created long ago.)
 inline std::string RuleGenerator::police_args() {
-  auto mtu = [&] { return " mtu " + std::to_string(r_.range(40, 1600)); };
-  switch (r_.weighted({35, 20, 10, 15, 20})) {
+  Rand& r = police_r_;
+  auto mtu = [&] { return " mtu " + std::to_string(r.range(40, 1600)); };
+  switch (r.weighted({35, 20, 10, 15, 20})) {
     case 0: {
-      std::string s = "rate 8bit burst " + std::to_string(r_.range(1, 274));
-      if (r_.chance(0.3)) s += mtu();
+      std::string s = "rate 8bit burst " + std::to_string(r.range(1, 274));
+      if (r.chance(0.3)) s += mtu();
       return s;
     }
-    case 1: return "pkts_rate 1 pkts_burst " + std::to_string(r_.range(1, 20));
+    case 1: return "pkts_rate 1 pkts_burst " + std::to_string(r.range(1, 20));
     case 2:
-      return "rate 8bit burst " + std::to_string(r_.range(100, 274)) + mtu() + " peakrate 8bit";
-    case 3: return "rate 1gbit burst 10m" + (r_.chance(0.5) ? mtu() : std::string());
+      return "rate 8bit burst " + std::to_string(r.range(100, 274)) + mtu() + " peakrate 8bit";
+    case 3: return "rate 1gbit burst 10m" + (r.chance(0.5) ? mtu() : std::string());
     default: return mtu().substr(1);
   }
 }
 
 inline void RuleGenerator::make_police(GenRule& rule) {
+  Rand& r = police_r_;
   std::string police = police_args();
   // Sometimes a shared tc index; mostly with the configuration it had first (else punted).
   std::string index;
-  if (r_.chance(0.2)) {
-    const uint32_t n = static_cast<uint32_t>(r_.range(1, 3));
+  if (r.chance(0.2)) {
+    const uint32_t n = static_cast<uint32_t>(r.range(1, 3));
     auto [it, fresh] = police_indexes_.try_emplace(n, police);
-    if (!fresh && r_.chance(0.85)) police = it->second;
+    if (!fresh && r.chance(0.85)) police = it->second;
     index = " index " + std::to_string(n);
   }
   std::string exceed =
-      r_.pick<std::string>({"drop", "drop", "pass", "pipe", "reclassify", "continue"});
+      r.pick<std::string>({"drop", "drop", "pass", "pipe", "reclassify", "continue"});
   if (!o_.punts && (exceed == "reclassify" || exceed == "continue")) exceed = "drop";
-  const std::string conform = r_.pick<std::string>({"ok", "ok", "pipe", "drop"});
+  const std::string conform = r.pick<std::string>({"ok", "ok", "pipe", "drop"});
   rule.effect = exceed == "drop" ? Effect::kDrop : Effect::kPass;
   rule.actions = "action police " + police + " conform-exceed " + exceed + "/" + conform + index;
   if (exceed != "pipe" && conform != "pipe") return;
-  switch (r_.weighted({30, 30, 20, 20})) {
+  switch (r.weighted({30, 30, 20, 20})) {
     case 0: rule.actions += " action drop"; break;
     case 1: rule.actions += " action pass"; break;
     case 2: rule.actions += " action mirred egress redirect dev veth1"; break;
-    default: rule.actions += " action " + rewrite_step() + " pipe action pass";
+    default:
+      rule.actions += " action " +
+                      r.pick<std::string>({"vlan push id 12", "skbedit mark 77",
+                                           "pedit ex munge ip ttl set 9", "csum iph and udp"}) +
+                      " pipe action pass";
   }
 }
 
@@ -876,26 +889,33 @@ inline void RuleGenerator::make_rewrites(GenRule& rule, uint32_t last_chain) {
 }
 
 // mirred copies (egress or ingress, to one of the generated devices), maybe after rewrites, then
-// an ending: drop or a redirect (one broadcast), or one the planner must punt (pass, a rewrite
-// after the copy, continue).
+// an ending: drop or a redirect (one broadcast), pass (copies at tc ingress), or one the planner
+// must punt (a rewrite after the copy, continue).
 inline void RuleGenerator::make_mirrors(GenRule& rule) {
+  Rand& r = mirror_r_;
   const auto target = [&](std::string verb) {
-    return std::string(r_.chance(0.25) ? "ingress " : "egress ") + verb + " dev " +
-           r_.pick<std::string>({"eth0", "eth1", "eth2", "veth1"});
+    return std::string(r.chance(0.25) ? "ingress " : "egress ") + verb + " dev " +
+           r.pick<std::string>({"eth0", "eth1", "eth2", "veth1"});
+  };
+  const auto rewrite = [&] {
+    return r.pick<std::string>({"pedit ex munge ip ttl set 9",
+                                "pedit ex munge eth src set "
+                                "02:00:00:00:00:0a",
+                                "vlan push id 12", "skbedit mark 77"});
   };
   rule.actions.clear();
-  if (r_.chance(0.4)) rule.actions += "action " + rewrite_step() + " pipe ";
-  for (size_t n = r_.range(1, 2); n > 0; --n)
+  if (r.chance(0.4)) rule.actions += "action " + rewrite() + " pipe ";
+  for (size_t n = r.range(1, 2); n > 0; --n)
     rule.actions += "action mirred " + target("mirror") + " pipe ";
-  switch (r_.weighted({35, 35, 15, 8, 7})) {
+  switch (r.weighted({35, 35, 15, 8, 7})) {
     case 0: rule.effect = Effect::kDrop, rule.actions += "action drop"; break;
     case 1:
       rule.effect = Effect::kRedirect, rule.actions += "action mirred " + target("redirect");
       break;
-    case 2: rule.effect = Effect::kPunt, rule.actions += "action pass"; break;
+    case 2: rule.effect = Effect::kPass, rule.actions += "action pass"; break;
     case 3:
       rule.effect = Effect::kPunt;
-      rule.actions += "action " + rewrite_step() + " pipe action drop";
+      rule.actions += "action " + rewrite() + " pipe action drop";
       break;
     default: rule.effect = Effect::kPunt, rule.actions += "action continue";
   }
@@ -944,6 +964,8 @@ inline void RuleGenerator::ensure_reachable(std::vector<GenRule>& rules, uint32_
 }
 
 inline GenRuleSet RuleGenerator::run(uint64_t seed) {
+  mirror_r_ = Rand(seed * 0x9e3779b97f4a7c15ull + 0x6d6972726f72ull);
+  police_r_ = Rand(seed * 0xbf58476d1ce4e5b9ull + 0x706f6c696365ull);
   GenRuleSet out;
   out.seed = seed;
   out.profile = o_.profile;

@@ -117,6 +117,21 @@ TEST(ActionEdges, CsumRepairsWrongChecksumsAndKeepsAZeroUdpChecksum) {
   }
 }
 
+TEST(ActionEdges, TheSameCsumTwiceInOneListIsVerifiedAndRunsTwice) {
+  TC2XDP_REQUIRE_ROOT();
+  // The second csum of the same flags once re-entered the first one's shared code, which the
+  // verifier took for an infinite loop (a generated set found it).
+  Rewriter r(kRule +
+             "ip_proto udp action csum igmp udp pipe action pedit ex munge ip ttl set 3 pipe "
+             "action csum igmp udp pipe action pass\n");
+  if (!r.ok()) return;
+  auto udp = FrameBuilder().eth().ipv4({.bad_checksum = true}).udp({}).payload(21, 5).build();
+  udp[14 + 20 + 6] ^= 0xff;
+  auto got = r.run(udp);
+  EXPECT_EQ(got.output[14 + 8], 3);
+  EXPECT_TRUE(l4_ok(got.output, 17));
+}
+
 TEST(ActionEdges, PeditAddCarriesLikeTheKernelAndSkipsTheOuterTag) {
   TC2XDP_REQUIRE_ROOT();
   Rewriter r(

@@ -295,6 +295,20 @@ TEST(PoliceTest, PipeRunsTheActionsAfterItOnConformingFrames) {
   p.check_counters();
 }
 
+TEST(PoliceTest, ConformingFramesAreCopiedExceedingOnesDropped) {
+  TC2XDP_REQUIRE_ROOT();
+  // pipe into mirred copies: a fan-out list; the copies leave only when the police pipes.
+  Policed p(
+      "filter add dev eth0 ingress pref 1 protocol ip flower action police rate 800bit burst 200 "
+      "conform-exceed drop/pipe action mirred egress mirror dev lo pipe action drop\n");
+  if (!p.ok()) return;
+  EXPECT_EQ(p.plan().rules[0].terminal.kind, plan::Terminal::Kind::kFanout);
+  size_t sent = 0;
+  for (int i = 0; i < 4; ++i) sent += p.run(udp4(100)) == Verdict::kRedirect;
+  EXPECT_EQ(sent, 2u);
+  p.check_counters();
+}
+
 TEST(PoliceTest, ConformDropWithoutARateCountsNoDrop) {
   TC2XDP_REQUIRE_ROOT();
   // tcf_police_act returns an mtu-only policer's conform verdict before counting drops.

@@ -34,31 +34,7 @@ using tc2xdp::testing::PacketReceiver;
 using tc2xdp::testing::RawSender;
 using tc2xdp::testing::sh;
 using tc2xdp::testing::TestTopology;
-
-// A UDP socket in the calling thread's namespace, optionally bound to one device.
-class UdpReceiver {
- public:
-  UdpReceiver(const char* ip, uint16_t port, const char* dev = nullptr) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (dev) setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev));
-    timeval timeout{2, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(port);
-    inet_pton(AF_INET, ip, &at.sin_addr);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) ADD_FAILURE() << "bind";
-  }
-  ~UdpReceiver() { close(fd_); }
-  std::string receive() {
-    char buf[2048];
-    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, n) : std::string();
-  }
-
- private:
-  int fd_ = -1;
-};
+using tc2xdp::testing::UdpReceiver;
 
 std::vector<uint8_t> udp_frame(uint16_t dport, const std::string& text) {
   std::vector<uint8_t> frame =

@@ -1,7 +1,9 @@
 // mirred copies and ingress redirects on real traffic. A frame arriving on mxb0 (namespace b) is
 // classified by the program; packet sockets on the veth peers in namespace a see what was sent out
 // of mxb1 and mxb2, and one on mxc1 (b) sees what entered its receive path, which the program
-// reaches by transmitting on its peer mxc0.
+// reaches by transmitting on its peer mxc0. Copies of a passed frame are cloned by the tc ingress
+// companion; a UDP socket in b shows that the frame itself still reached the stack.
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@ using tc2xdp::testing::PacketReceiver;
 using tc2xdp::testing::RawSender;
 using tc2xdp::testing::sh;
 using tc2xdp::testing::TestTopology;
+using tc2xdp::testing::UdpReceiver;
 
 constexpr int kSent = 3;
 constexpr uint8_t kTtl = 64;
@@ -63,7 +66,9 @@ class MirrorSystemTest : public ::testing::Test {
         "filter add dev mxb0 ingress pref 40 protocol ip flower ip_proto udp dst_port 5004 "
         "action mirred ingress mirror dev mxc1 pipe action mirred egress redirect dev mxb1\n"
         "filter add dev mxb0 ingress pref 50 protocol ip flower ip_proto udp dst_port 5005 "
-        "action mirred egress mirror dev mxb1\n";
+        "action mirred egress mirror dev mxb1 pipe action mirred ingress mirror dev mxc1\n"
+        "filter add dev mxb0 ingress pref 60 protocol ip flower ip_proto udp dst_port 5006 "
+        "action mirred egress mirror dev mxb1 pipe action continue\n";
     ir::RuleSet set;
     Diagnostics diags;
     ASSERT_TRUE(frontend::tc::load_rules(rules, "mirror.tc", set, diags)) << diags.to_string();
@@ -71,15 +76,19 @@ class MirrorSystemTest : public ::testing::Test {
     Datapath::detach("mxb0");
     auto report = Datapath::apply("mxb0", set, {}, diags);
     ASSERT_TRUE(report) << report.error().to_string() << "\n" << diags.to_string();
-    // Only the mirror that then passes is left to the stack.
+    // Only the copy followed by continue is left to the stack.
     auto dp = Datapath::open("mxb0");
     ASSERT_TRUE(dp) << dp.error().to_string();
     const plan::Plan& plan = dp->plan();
-    ASSERT_EQ(plan.rules.size(), 5u);
-    for (size_t i = 0; i < 4; ++i)
+    ASSERT_EQ(plan.rules.size(), 6u);
+    for (size_t i = 0; i < 5; ++i)
       EXPECT_TRUE(plan.rules[i].offloaded) << plan.rules[i].punt_reason;
-    EXPECT_FALSE(plan.rules[4].offloaded);
-    EXPECT_NE(plan.rules[4].punt_reason.find("then pass"), std::string::npos);
+    EXPECT_FALSE(plan.rules[5].offloaded);
+    EXPECT_NE(plan.rules[5].punt_reason.find("continue"), std::string::npos);
+    // The stack of b accepts the frames addressed to mxb0.
+    sh("ip -n " + topo_.b() + " addr add 10.8.0.2/24 dev mxb0");
+    std::string mac = sh("ip -n " + topo_.b() + " -o link show mxb0");
+    mxb0_mac_ = mac.substr(mac.find("link/ether ") + 11, 17);
   }
   void TearDown() override {
     NetnsScope in_b(topo_.b());
@@ -112,6 +121,14 @@ class MirrorSystemTest : public ::testing::Test {
     NetnsScope in_a(topo_.a());
     RawSender("mxa0").send(udp_frame(dport), kSent);
   }
+  // The same frame addressed to mxb0's MAC, so b's stack takes it in.
+  std::vector<uint8_t> frame_for_b(uint16_t dport) {
+    std::vector<uint8_t> frame = udp_frame(dport);
+    unsigned m[6];
+    sscanf(mxb0_mac_.c_str(), "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
+    for (int i = 0; i < 6; ++i) frame[i] = static_cast<uint8_t>(m[i]);
+    return frame;
+  }
   std::vector<uint64_t> packets() {
     NetnsScope in_b(topo_.b());
     std::vector<uint64_t> out;
@@ -123,6 +140,7 @@ class MirrorSystemTest : public ::testing::Test {
   }
 
   TestTopology topo_{"t2xmir"};
+  std::string mxb0_mac_;
   std::vector<XdpLink> peer_links_;
 };
 
@@ -175,6 +193,54 @@ TEST_F(MirrorSystemTest, IngressCopyAndEgressRedirectGoTogether) {
   for (const auto& f : at_c1) EXPECT_NE(f.pkttype, PACKET_OUTGOING);
   EXPECT_EQ(ports.a1->all_udp(5004).size(), size_t{kSent});
   EXPECT_TRUE(ports.a2->all_udp(5004).empty());
+}
+
+TEST_F(MirrorSystemTest, CopiesOfAPassedFrameAreClonedAtTcIngress) {
+  Ports ports = open_ports();
+  std::optional<UdpReceiver> stack;
+  {
+    NetnsScope in_b(topo_.b());
+    stack.emplace("10.8.0.2", 5005);
+  }
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("mxa0").send(frame_for_b(5005), kSent);
+  }
+  // The frame itself reached b's stack, once per frame sent...
+  for (int i = 0; i < kSent; ++i) EXPECT_EQ(stack->receive().size(), 32u) << "frame " << i;
+  EXPECT_TRUE(stack->receive().empty());
+  // ...and its copies went out of mxb1 and into mxc1, as sent (the companion clones after XDP).
+  const auto at_a1 = ports.a1->all_udp(5005);
+  ASSERT_EQ(at_a1.size(), size_t{kSent});
+  EXPECT_EQ(at_a1[0].bytes, frame_for_b(5005));
+  const auto at_c1 = ports.c1->all_udp(5005);
+  ASSERT_EQ(at_c1.size(), size_t{kSent});
+  EXPECT_NE(at_c1[0].pkttype, PACKET_OUTGOING);
+  EXPECT_EQ(packets().at(4), uint64_t{kSent});
+}
+
+TEST_F(MirrorSystemTest, TheCompanionComesAndGoesWithTheCopies) {
+  // The name of the program the pinned tcx link runs, empty without one (this bpftool predates
+  // tcx, so the link is asked directly).
+  const auto companion = [] {
+    auto link = XdpLink::open_pinned("/sys/fs/bpf/tc2xdp/mxb0/tc_link");
+    if (!link) return std::string();
+    UniqueFd prog(bpf_prog_get_fd_by_id(link->program_id().value_or(0)));
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    if (prog.get() < 0 || bpf_obj_get_info_by_fd(prog.get(), &info, &len) != 0)
+      return std::string();
+    return std::string(info.name);
+  };
+  NetnsScope in_b(topo_.b());
+  EXPECT_EQ(companion(), "tc2xdp_copies");
+  ir::RuleSet set;
+  Diagnostics diags;
+  ASSERT_TRUE(frontend::tc::load_rules(
+      "filter add dev mxb0 ingress pref 10 protocol ip flower action drop\n", "t.tc", set, diags));
+  auto report = Datapath::apply("mxb0", set, {}, diags);
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_EQ(companion(), "");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// A packet socket on one device of the calling thread's namespace: the frames it sees, with the
-// VLAN tag the stack took off them (PACKET_AUXDATA).
+// Receivers in the calling thread's namespace: a packet socket on one device (the frames it sees,
+// with the VLAN tag the stack took off them, PACKET_AUXDATA), and a UDP socket.
 #pragma once
 
 #include <arpa/inet.h>
@@ -7,12 +7,14 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace tc2xdp::testing {
@@ -72,6 +74,32 @@ class PacketReceiver {
     std::vector<Frame> out;
     while (auto f = next_udp(dport)) out.push_back(std::move(*f));
     return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A UDP socket in the calling thread's namespace, optionally bound to one device.
+class UdpReceiver {
+ public:
+  UdpReceiver(const char* ip, uint16_t port, const char* dev = nullptr) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (dev) setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev));
+    timeval timeout{2, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &at.sin_addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) ADD_FAILURE() << "bind";
+  }
+  ~UdpReceiver() { close(fd_); }
+  // The next datagram's payload, or empty after the timeout.
+  std::string receive() {
+    char buf[2048];
+    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, n) : std::string();
   }
 
  private:

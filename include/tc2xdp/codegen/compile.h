@@ -19,6 +19,21 @@ inline constexpr const char* kRedirectMap = "t2x_redirect";
 // DEVMAP per action list with a fanout verdict: slot i -> the ifindex of plan::ActionList::sends[i]
 // (its veth peer for an ingress target), filled by the runtime; one broadcast sends to them all.
 std::string fanout_map_name(size_t action_list);
+
+// The tc ingress companion: a SCHED_CLS program in the same object, attached by the runtime at
+// tcx ingress when the plan makes copies of passed frames (plan::Plan::copies_at_tc). XDP cannot
+// clone; it tags such a frame in the metadata area and the companion clones it
+// (bpf_clone_redirect) to each of the list's devices.
+inline constexpr const char* kTcCopiesProgramName = "tc2xdp_copies";
+// ARRAY per such action list: slot i -> sends[i]'s ifindex | ingress << 32, filled by the runtime.
+std::string copies_map_name(size_t action_list);
+// The tag, a host-order u32 4 bytes before the mark: 0x54, the program's generation, the list.
+// The generation keeps a companion from cloning by another program's list during a swap.
+inline constexpr uint32_t kCopyTagMagic = 0x54;
+inline constexpr uint32_t copy_tag(size_t action_list, uint8_t generation) {
+  return kCopyTagMagic << 24 | uint32_t{generation} << 16 | (action_list & 0xffff);
+}
+uint8_t copy_generation(const plan::Plan& plan);
 // PERCPU_ARRAY with one u32: the stats slot + 1 of the rule whose action ended classification
 // of the last packet on this CPU (a punted rule counts), 0 on a miss. Slots, unlike positions,
 // stay with their rules as rules come and go.

@@ -79,10 +79,12 @@ struct ActionList {
   uint32_t redirect_slot = 0;
   // kFanout: every device the frame leaves through, in action order (mirred mirror copies, then
   // a redirect's target). The list's own devmap holds them; one broadcast sends them all.
+  // kPass: mirred copies of the passed frame, which the tc ingress companion program clones.
   std::vector<DeviceTarget> sends;
   // A police step (plan/police.h) runs the bucket of the rule that decided (its stats slot), or
   // this shared one (filters naming one tc action index).
   std::optional<uint32_t> police_instance;
+  bool copies_at_tc() const { return verdict == Terminal::Kind::kPass && !sends.empty(); }
   bool operator==(const ActionList&) const = default;
 };
 
@@ -132,8 +134,10 @@ struct Plan {
   std::vector<ActionList> action_lists;  // Terminal::actions indexes
   std::vector<Policer> policers;         // police action instances (plan/police.h)
   uint32_t police_slots = 0;             // the police maps' size (0: no police, no maps)
-  uint32_t stats_slots = 0;              // the counters map's size (>= every rule's slot + 1)
-  uint32_t max_chain_hops = 16;          // goto chain bound; beyond it the packet is dropped
+  // Whether the program needs its tc ingress companion (some list's copies_at_tc).
+  bool copies_at_tc() const;
+  uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
+  uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
   TableLayout table_layout;    // W: the widest table's packed words
   uint32_t table_buckets = 0;  // the bucket map's size (with headroom)

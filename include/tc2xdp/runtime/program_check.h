@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tc2xdp/codegen/bpf_program.h"
+#include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/ir/rule.h"
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/reference/interpreter.h"
@@ -55,9 +56,15 @@ class LoadedProgram {
 
  private:
   LoadedProgram(BpfObject object, const plan::Plan& plan)
-      : object_(std::move(object)), plan_(&plan) {}
+      : object_(std::move(object)),
+        plan_(&plan),
+        lists_(plan.action_lists),
+        generation_(codegen::copy_generation(plan)) {}
   BpfObject object_;
   const plan::Plan* plan_;
+  // The loaded program's action lists: a copy tag names one of these, whatever plan is followed.
+  std::vector<plan::ActionList> lists_;
+  uint8_t generation_ = 0;
   int prog_fd_ = -1, last_fd_ = -1, stats_fd_ = -1;
   PoliceMapFds police_;
   std::optional<Send> resolved(const plan::DeviceTarget& target) const;

@@ -64,8 +64,9 @@ TEST(Planner, UnsupportedRulesArePuntedWithAReasonAndAWarning) {
   ir::VlanAction pop_eth;
   pop_eth.op = ir::VlanAction::Op::kPopEth;
   ir::Rule vlan_pop = rule(0, 2, {ir::Action{pop_eth, {ControlKind::kPipe}, {}}});
-  // A copy (a redirect that goes on), then pass: XDP cannot both pass and send.
-  ir::Rule mirror = rule(0, 3, {redirect("veth1", ControlKind::kPipe), gact(ControlKind::kOk)});
+  // A copy (a redirect that goes on), then continue: later filters could still rewrite.
+  ir::Rule mirror =
+      rule(0, 3, {redirect("veth1", ControlKind::kPipe), gact(ControlKind::kContinue)});
   ir::Rule reclassify = rule(0, 4, {gact(ControlKind::kReclassify)});
   Plan p = plan_of({ct, vlan_pop, mirror, reclassify}, d);
   ASSERT_EQ(p.punted_count(), 4u);

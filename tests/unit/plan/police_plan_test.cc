@@ -55,6 +55,35 @@ TEST(PolicePlan, OkDropAndPipeCompileOtherVerdictsArePunted) {
   EXPECT_EQ(p.policers.size(), 2u);
 }
 
+TEST(PolicePlan, MirredCopiesAndPolice) {
+  ir::RuleSet rules;
+  const Plan p = plan_text(
+      // A copy made before the policer decides would leave even when it drops.
+      rule(1,
+           "action mirred egress mirror dev veth1 pipe action police rate 1mbit burst 10k "
+           "drop") +
+          // Copies of a passed frame are tagged before the policer: an ok from it would copy.
+          rule(2,
+               "action police rate 1mbit burst 10k conform-exceed pass/pipe action mirred "
+               "egress mirror dev veth1 pipe action pass") +
+          // Without an ok verdict the copies happen only when the police pipes.
+          rule(3,
+               "action police rate 1mbit burst 10k conform-exceed drop/pipe action mirred "
+               "egress mirror dev veth1 pipe action pass") +
+          rule(4,
+               "action police rate 1mbit burst 10k conform-exceed drop/pipe action mirred "
+               "egress mirror dev veth1 pipe action drop"),
+      rules);
+  EXPECT_EQ(p.rules[0].punt_reason,
+            "police after a mirred copy is not offloaded (the copies leave with the verdict)");
+  EXPECT_EQ(p.rules[1].punt_reason,
+            "a police that can pass the frame before mirred copies of a passed frame is not "
+            "offloaded (the copies are tagged before the policer decides)");
+  EXPECT_TRUE(p.rules[2].offloaded) << p.rules[2].punt_reason;
+  EXPECT_TRUE(p.rules[3].offloaded) << p.rules[3].punt_reason;
+  EXPECT_EQ(p.rules[3].terminal.kind, Terminal::Kind::kFanout);
+}
+
 TEST(PolicePlan, ConfigurationIsDataFiltersShareCodeNotBuckets) {
   ir::RuleSet a, b;
   const Plan pa = plan_text(rule(1, "action police rate 1mbit burst 10k drop") +
