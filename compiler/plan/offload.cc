@@ -107,6 +107,8 @@ Reduction reduce_actions(const std::vector<ir::Action>& actions) {
       return out;
     } else if (!std::holds_alternative<ir::GactAction>(action.body)) {
       if (auto why = unsupported_step_reason(action.body); !why.empty()) return punt(why);
+      if (std::holds_alternative<ir::SkbeditAction>(action.body) && police_may_pass(out.steps))
+        return punt(kMarkAfterPolice);
       if (!out.sends.empty())
         return punt(std::string(ir::action_kind_name(action.body)) +
                     " after a mirred copy is not offloaded (one broadcast sends the same frame to "

@@ -175,7 +175,11 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
-  if (!plan.policers.empty()) plan.police_slots = plan.stats_slots;  // instances are slots
+  // Instances are slots. A list whose rules were all punted later (a shared index) is still code
+  // and still names the maps.
+  if (std::any_of(plan.action_lists.begin(), plan.action_lists.end(),
+                  [](const ActionList& l) { return has_police(l.steps); }))
+    plan.police_slots = plan.stats_slots;
   plan_lookup(plan, rules, options.lookup);
   plan.estimated_verifier_insns += action_insns;
   // A live bucket map that still has room is kept: its size is the plan's.

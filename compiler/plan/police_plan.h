@@ -31,6 +31,10 @@ bool has_police(const std::vector<ir::ActionBody>& steps);
 bool police_may_pass(const std::vector<ir::ActionBody>& steps);
 // Why a list that passes its frame with mirred copies (made by the tc companion) cannot hold such
 // a police: the copies' tag is in the frame before the policer decides, so its pass would copy.
+// Likewise for skbedit mark: the list writes its mark before its other steps.
+inline constexpr const char* kMarkAfterPolice =
+    "skbedit mark after a police that can pass the frame is not offloaded (the mark is written "
+    "before the policer decides)";
 inline constexpr const char* kPoliceBeforeTcCopies =
     "a police that can pass the frame before mirred copies of a passed frame is not offloaded "
     "(the copies are tagged before the policer decides)";

@@ -84,6 +84,38 @@ TEST(PolicePlan, MirredCopiesAndPolice) {
   EXPECT_EQ(p.rules[3].terminal.kind, Terminal::Kind::kFanout);
 }
 
+TEST(PolicePlan, AMarkAfterAPoliceThatCanPassIsPunted) {
+  ir::RuleSet rules;
+  const Plan p = plan_text(
+      rule(1,
+           "action police rate 1mbit burst 10k conform-exceed ok/pipe action skbedit mark 7 "
+           "pipe action pass") +
+          rule(2,
+               "action police rate 1mbit burst 10k conform-exceed drop/pipe action skbedit "
+               "mark 7 pipe action pass") +
+          rule(3, "action skbedit mark 7 pipe action police rate 1mbit burst 10k drop"),
+      rules);
+  EXPECT_EQ(p.rules[0].punt_reason,
+            "skbedit mark after a police that can pass the frame is not offloaded (the mark is "
+            "written before the policer decides)");
+  EXPECT_TRUE(p.rules[1].offloaded);
+  EXPECT_TRUE(p.rules[2].offloaded);
+}
+
+TEST(PolicePlan, AListOfPuntedRulesStillNamesThePoliceMaps) {
+  // Index 5's filters are punted together after their list was filed (one of them is punted for
+  // its match); the list is still code and needs the maps.
+  ir::RuleSet rules;
+  const Plan p =
+      plan_text(rule(1, "action police rate 1mbit burst 10k drop index 5") +
+                    "filter add dev eth0 ingress pref 2 protocol ip flower ip_proto "
+                    "udp ct_state +trk action police rate 1mbit burst 10k drop index 5\n",
+                rules);
+  EXPECT_FALSE(p.rules[0].offloaded);
+  EXPECT_TRUE(p.policers.empty());
+  EXPECT_EQ(p.police_slots, p.stats_slots);
+}
+
 TEST(PolicePlan, ConfigurationIsDataFiltersShareCodeNotBuckets) {
   ir::RuleSet a, b;
   const Plan pa = plan_text(rule(1, "action police rate 1mbit burst 10k drop") +
