@@ -81,6 +81,8 @@ struct ActionList {
   // kPass: mirred copies of the passed frame, which the tc ingress companion program clones.
   std::vector<DeviceTarget> sends;
   bool copies_at_tc() const { return verdict == Terminal::Kind::kPass && !sends.empty(); }
+  // Whether an skbedit mark is among the steps (written to the metadata area).
+  bool marks() const;
   bool operator==(const ActionList&) const = default;
 };
 
@@ -128,8 +130,9 @@ struct Plan {
   // filed in place (its slot is map data).
   uint32_t redirect_slots = 1;
   std::vector<ActionList> action_lists;  // Terminal::actions indexes
-  // Whether the program needs its tc ingress companion (some list's copies_at_tc).
-  bool copies_at_tc() const;
+  // Whether the program needs its tc ingress companion: some list makes copies of a passed frame,
+  // or passes a frame with a mark (the companion turns the metadata mark into skb->mark).
+  bool needs_tc_companion() const;
   uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
