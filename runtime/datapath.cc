@@ -47,17 +47,17 @@ Result<uint32_t> map_max_entries(int fd) {
   return info.max_entries;
 }
 
-// The tc ingress companion: attached (or swapped) when the plan makes copies of passed frames,
-// detached when it no longer does. Its link is pinned at `pin`.
+// The tc ingress companion: attached (or swapped) while the plan makes copies of passed frames or
+// passes marked ones, detached when it no longer does. Its link is pinned at `pin`.
 Status place_tc_copies(const plan::Plan& plan, const BpfObject& object, uint32_t ifindex,
                        const std::string& pin) {
   auto live = XdpLink::open_pinned(pin);
-  if (!plan.copies_at_tc()) {
+  if (!plan.needs_tc_companion()) {
     if (live) (void)live->detach();
     unlink(pin.c_str());
     return Ok{};
   }
-  auto prog = object.program_fd(codegen::kTcCopiesProgramName);
+  auto prog = object.program_fd(codegen::kTcCompanionProgramName);
   if (!prog) return prog.error();
   if (live) return live->update(*prog);
   auto attached = XdpLink::attach_tc_ingress(ifindex, *prog);

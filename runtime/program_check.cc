@@ -141,11 +141,7 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
       for (const auto& target : list.sends)
         if (auto send = resolved(target)) out.sends.push_back(*send);
       // Without an skbedit mark the mark word is only the tag's companion (0): no mark was set.
-      const bool marks = std::any_of(list.steps.begin(), list.steps.end(), [](const auto& step) {
-        const auto* s = std::get_if<ir::SkbeditAction>(&step);
-        return s && s->mark;
-      });
-      if (!marks) out.mark.reset();
+      if (!list.marks()) out.mark.reset();
     }
   }
   if (out.verdict == reference::Verdict::kRedirect && out.rule_index &&

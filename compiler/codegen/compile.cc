@@ -8,7 +8,7 @@
 #include "codegen/lower_parser.h"
 #include "codegen/lower_police.h"
 #include "codegen/lower_program.h"
-#include "codegen/lower_tc_copies.h"
+#include "codegen/lower_tc_companion.h"
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::codegen {
@@ -110,7 +110,7 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
   fn.set_line(lines.parser);
   ParsedKey key = lower_parser(fn, plan.parse, needs_walk(plan));
   lower_rules(fn, rules, plan, key, maps, lines);
-  if (plan.copies_at_tc()) {
+  if (plan.needs_tc_companion()) {
     std::vector<const MapRef*> copy_maps(plan.action_lists.size(), nullptr);
     for (size_t i = 0; i < plan.action_lists.size(); ++i) {
       const plan::ActionList& list = plan.action_lists[i];
@@ -119,7 +119,7 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
           &module.declare_map({copies_map_name(i), MapKind::kArray, BtfType::u32(), BtfType::u64(),
                                static_cast<uint32_t>(list.sends.size())});
     }
-    lower_tc_copies(module, plan, copy_maps);
+    lower_tc_companion(module, plan, copy_maps);
   }
   return module.finish(options);
 }

@@ -11,7 +11,7 @@
 #include "codegen/csum_sharing.h"
 #include "codegen/helpers.h"
 #include "codegen/lower_police.h"
-#include "codegen/lower_tc_copies.h"
+#include "codegen/lower_tc_companion.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
@@ -326,7 +326,7 @@ void lower_action_lists(XdpFunction& fn, const std::vector<plan::ActionList>& li
         mark = (mark.value_or(0) & ~mask) | (*s->mark & mask);
       }
     // A passed frame with mirred copies carries its list's tag to the tc companion
-    // (lower_tc_copies.h), which clones it there.
+    // (lower_tc_companion.h), which clones it there.
     std::optional<uint32_t> tag;
     if (list.copies_at_tc()) tag = copy_tag(i, generation);
     if (mark || tag) lowering.metadata(mark.value_or(0), tag);

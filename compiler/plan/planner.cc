@@ -208,9 +208,17 @@ const PlannedRule* Plan::find(uint32_t chain, uint32_t pref, uint32_t handle) co
   return nullptr;
 }
 
-bool Plan::copies_at_tc() const {
-  return std::any_of(action_lists.begin(), action_lists.end(),
-                     [](const ActionList& list) { return list.copies_at_tc(); });
+bool ActionList::marks() const {
+  return std::any_of(steps.begin(), steps.end(), [](const ir::ActionBody& step) {
+    const auto* s = std::get_if<ir::SkbeditAction>(&step);
+    return s && s->mark;
+  });
+}
+
+bool Plan::needs_tc_companion() const {
+  return std::any_of(action_lists.begin(), action_lists.end(), [](const ActionList& list) {
+    return list.copies_at_tc() || (list.verdict == Terminal::Kind::kPass && list.marks());
+  });
 }
 
 size_t Plan::punted_count() const {

@@ -2,7 +2,8 @@
 // classified by the program; packet sockets on the veth peers in namespace a see what was sent out
 // of mxb1 and mxb2, and one on mxc1 (b) sees what entered its receive path, which the program
 // reaches by transmitting on its peer mxc0. Copies of a passed frame are cloned by the tc ingress
-// companion; a UDP socket in b shows that the frame itself still reached the stack.
+// companion, which also sets skb->mark; a UDP socket in b shows that the frame itself still
+// reached the stack, and nftables there that it carried the mark.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -68,7 +69,9 @@ class MirrorSystemTest : public ::testing::Test {
         "filter add dev mxb0 ingress pref 50 protocol ip flower ip_proto udp dst_port 5005 "
         "action mirred egress mirror dev mxb1 pipe action mirred ingress mirror dev mxc1\n"
         "filter add dev mxb0 ingress pref 60 protocol ip flower ip_proto udp dst_port 5006 "
-        "action mirred egress mirror dev mxb1 pipe action continue\n";
+        "action mirred egress mirror dev mxb1 pipe action continue\n"
+        "filter add dev mxb0 ingress pref 70 protocol ip flower ip_proto udp dst_port 5007 "
+        "action skbedit mark 0x2a pipe action pass\n";
     ir::RuleSet set;
     Diagnostics diags;
     ASSERT_TRUE(frontend::tc::load_rules(rules, "mirror.tc", set, diags)) << diags.to_string();
@@ -80,8 +83,8 @@ class MirrorSystemTest : public ::testing::Test {
     auto dp = Datapath::open("mxb0");
     ASSERT_TRUE(dp) << dp.error().to_string();
     const plan::Plan& plan = dp->plan();
-    ASSERT_EQ(plan.rules.size(), 6u);
-    for (size_t i = 0; i < 5; ++i)
+    ASSERT_EQ(plan.rules.size(), 7u);
+    for (size_t i : {0, 1, 2, 3, 4, 6})
       EXPECT_TRUE(plan.rules[i].offloaded) << plan.rules[i].punt_reason;
     EXPECT_FALSE(plan.rules[5].offloaded);
     EXPECT_NE(plan.rules[5].punt_reason.find("continue"), std::string::npos);
@@ -219,6 +222,27 @@ TEST_F(MirrorSystemTest, CopiesOfAPassedFrameAreClonedAtTcIngress) {
   EXPECT_EQ(packets().at(4), uint64_t{kSent});
 }
 
+TEST_F(MirrorSystemTest, ThePassedFrameReachesTheStackWithItsMark) {
+  // nftables in b counts, at the input hook, the frames that arrive with the mark set.
+  const std::string nft = "ip netns exec " + topo_.b() + " nft ";
+  sh(nft + "add table inet t2x");
+  sh(nft + "'add chain inet t2x in { type filter hook input priority 0; }'");
+  sh(nft + "add rule inet t2x in udp dport 5007 meta mark 0x2a counter");
+  std::optional<UdpReceiver> stack;
+  {
+    NetnsScope in_b(topo_.b());
+    stack.emplace("10.8.0.2", 5007);
+  }
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("mxa0").send(frame_for_b(5007), kSent);
+  }
+  for (int i = 0; i < kSent; ++i) EXPECT_EQ(stack->receive().size(), 32u) << "frame " << i;
+  const std::string rules = sh(nft + "list table inet t2x");
+  EXPECT_NE(rules.find("counter packets " + std::to_string(kSent) + " "), std::string::npos)
+      << rules;
+}
+
 TEST_F(MirrorSystemTest, TheCompanionComesAndGoesWithTheCopies) {
   // The name of the program the pinned tcx link runs, empty without one (this bpftool predates
   // tcx, so the link is asked directly).
@@ -233,7 +257,7 @@ TEST_F(MirrorSystemTest, TheCompanionComesAndGoesWithTheCopies) {
     return std::string(info.name);
   };
   NetnsScope in_b(topo_.b());
-  EXPECT_EQ(companion(), "tc2xdp_copies");
+  EXPECT_EQ(companion(), "tc2xdp_tc_in");
   ir::RuleSet set;
   Diagnostics diags;
   ASSERT_TRUE(frontend::tc::load_rules(

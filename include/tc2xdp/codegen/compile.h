@@ -21,10 +21,10 @@ inline constexpr const char* kRedirectMap = "t2x_redirect";
 std::string fanout_map_name(size_t action_list);
 
 // The tc ingress companion: a SCHED_CLS program in the same object, attached by the runtime at
-// tcx ingress when the plan makes copies of passed frames (plan::Plan::copies_at_tc). XDP cannot
-// clone; it tags such a frame in the metadata area and the companion clones it
-// (bpf_clone_redirect) to each of the list's devices.
-inline constexpr const char* kTcCopiesProgramName = "tc2xdp_copies";
+// tcx ingress while the plan needs it (plan::Plan::needs_tc_companion). XDP cannot clone or set
+// skb->mark; it leaves a copy tag and the mark in the metadata area, and the companion clones the
+// frame (bpf_clone_redirect) to each of the tagged list's devices and sets skb->mark.
+inline constexpr const char* kTcCompanionProgramName = "tc2xdp_tc_in";
 // ARRAY per such action list: slot i -> sends[i]'s ifindex | ingress << 32, filled by the runtime.
 std::string copies_map_name(size_t action_list);
 // The tag, a host-order u32 4 bytes before the mark: 0x54, the program's generation, the list.

@@ -85,6 +85,8 @@ struct ActionList {
   // this shared one (filters naming one tc action index).
   std::optional<uint32_t> police_instance;
   bool copies_at_tc() const { return verdict == Terminal::Kind::kPass && !sends.empty(); }
+  // Whether an skbedit mark is among the steps (written to the metadata area).
+  bool marks() const;
   bool operator==(const ActionList&) const = default;
 };
 
@@ -134,8 +136,9 @@ struct Plan {
   std::vector<ActionList> action_lists;  // Terminal::actions indexes
   std::vector<Policer> policers;         // police action instances (plan/police.h)
   uint32_t police_slots = 0;             // the police maps' size (0: no police, no maps)
-  // Whether the program needs its tc ingress companion (some list's copies_at_tc).
-  bool copies_at_tc() const;
+  // Whether the program needs its tc ingress companion: some list makes copies of a passed frame,
+  // or passes a frame with a mark (the companion turns the metadata mark into skb->mark).
+  bool needs_tc_companion() const;
   uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;

@@ -18,7 +18,7 @@ class XdpLink {
   // Attaches `prog_fd` to `ifindex` in `mode` through BPF_LINK_CREATE. The errors say what to do
   // (no such device, a program already attached outside tc2xdp, no native XDP in the driver).
   static Result<XdpLink> attach(uint32_t ifindex, int prog_fd, XdpMode mode);
-  // The tc ingress companion's attachment (tcx, codegen::kTcCopiesProgramName): a bpf_link like
+  // The tc ingress companion's attachment (tcx, codegen::kTcCompanionProgramName): a bpf_link like
   // the XDP one, so pinning, update and detach are the same.
   static Result<XdpLink> attach_tc_ingress(uint32_t ifindex, int prog_fd);
   // Reopens a link pinned at `path`.

@@ -91,7 +91,7 @@ TEST(MirredReduction, CopiesOfAPassedFrameAreMadeAtTcIngress) {
              "action mirred ingress mirror dev veth1 pipe action pass");
   Plan p = plan_text(text, rules);
   ASSERT_EQ(p.punted_count(), 0u) << describe(p, rules);
-  EXPECT_TRUE(p.copies_at_tc());
+  EXPECT_TRUE(p.needs_tc_companion());
   EXPECT_EQ(p.rules[0].terminal.kind, Terminal::Kind::kPass);
   EXPECT_TRUE(list_of(p, 0).copies_at_tc());
   EXPECT_EQ(list_of(p, 0).sends, (std::vector<DeviceTarget>{{"veth1", false}}));

@@ -1,4 +1,4 @@
-#include "codegen/lower_tc_copies.h"
+#include "codegen/lower_tc_companion.h"
 
 #include <functional>
 
@@ -10,7 +10,7 @@ namespace tc2xdp::codegen {
 namespace {
 
 // struct __sk_buff offsets (include/uapi/linux/bpf.h).
-constexpr uint32_t kSkbData = 76, kSkbDataMeta = 140;
+constexpr uint32_t kSkbMark = 8, kSkbData = 76, kSkbDataMeta = 140;
 constexpr uint64_t kCloneIngress = 1;  // BPF_F_INGRESS
 // TC_ACT_UNSPEC (TCX_NEXT): the companion is transparent; tc's own filters still run after it.
 constexpr int32_t kTcxNext = -1;
@@ -34,10 +34,10 @@ uint8_t copy_generation(const plan::Plan& plan) {
   return static_cast<uint8_t>(std::hash<std::string>{}(lists));
 }
 
-void lower_tc_copies(BpfModule& module, const plan::Plan& plan,
-                     const std::vector<const MapRef*>& copy_maps) {
+void lower_tc_companion(BpfModule& module, const plan::Plan& plan,
+                        const std::vector<const MapRef*>& copy_maps) {
   llvm::IRBuilder<>& b = module.builder();
-  llvm::Function* fn = module.create_tc_function(kTcCopiesProgramName);
+  llvm::Function* fn = module.create_tc_function(kTcCompanionProgramName);
   llvm::Value* skb = fn->getArg(0);
   llvm::AllocaInst* key = b.CreateAlloca(b.getInt32Ty(), nullptr, "slot");
   const auto block = [&](const llvm::Twine& name) {
@@ -51,11 +51,27 @@ void lower_tc_copies(BpfModule& module, const plan::Plan& plan,
   llvm::Value* meta = ctx_pointer(kSkbDataMeta, "data_meta");
   llvm::Value* data = ctx_pointer(kSkbData, "data");
   llvm::BasicBlock* done = block("done");
+  llvm::BasicBlock* has_meta = block("has_meta");
+  llvm::BasicBlock* mark_only = block("mark_only");
   llvm::BasicBlock* tagged = block("tagged");
-  // The tag sits 8 bytes before the frame, the mark after it; a 4-byte area is a mark alone.
-  b.CreateCondBr(b.CreateICmpUGT(b.CreateConstGEP1_32(b.getInt8Ty(), meta, 8), data), done, tagged);
+  const auto set_mark = [&](uint32_t offset) {
+    llvm::Value* mark = b.CreateAlignedLoad(
+        b.getInt32Ty(), b.CreateConstGEP1_32(b.getInt8Ty(), meta, offset), llvm::Align(4), "mark");
+    b.CreateAlignedStore(mark, b.CreateConstGEP1_32(b.getInt8Ty(), skb, kSkbMark), llvm::Align(4));
+  };
+  // The program's metadata area: a mark alone (4 bytes), or a copy tag and then the mark (8).
+  // The mark becomes skb->mark, as tc's skbedit would have left it.
+  b.CreateCondBr(b.CreateICmpUGT(b.CreateConstGEP1_32(b.getInt8Ty(), meta, 4), data), done,
+                 has_meta);
+  b.SetInsertPoint(has_meta);
+  b.CreateCondBr(b.CreateICmpUGT(b.CreateConstGEP1_32(b.getInt8Ty(), meta, 8), data), mark_only,
+                 tagged);
+  b.SetInsertPoint(mark_only);
+  set_mark(0);
+  b.CreateBr(done);
   b.SetInsertPoint(tagged);
   llvm::Value* tag = b.CreateAlignedLoad(b.getInt32Ty(), meta, llvm::Align(4), "tag");
+  set_mark(4);
   llvm::SwitchInst* by_list = b.CreateSwitch(tag, done);
   const uint8_t generation = copy_generation(plan);
   for (size_t i = 0; i < plan.action_lists.size(); ++i) {
