@@ -70,32 +70,29 @@ llvm::DISubprogram* BpfModule::create_subprogram(const std::string& name) {
   return program;
 }
 
-XdpFunction BpfModule::create_xdp_function(const std::string& name) {
+llvm::Function* BpfModule::create_program(const std::string& name, const char* section,
+                                          const char* context_name) {
   llvm::FunctionType* type =
       llvm::FunctionType::get(builder_->getInt32Ty(), {builder_->getPtrTy()}, false);
   llvm::Function* function =
       llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, *module_);
-  function->setSection("xdp");
+  function->setSection(section);
   function->setDSOLocal(true);
   function->addFnAttr(llvm::Attribute::NoUnwind);
-  function->getArg(0)->setName("ctx");
+  function->getArg(0)->setName(context_name);
   function->setSubprogram(create_subprogram(name));
-  function_name_ = name;
   used_.push_back(function);
+  return function;
+}
+
+XdpFunction BpfModule::create_xdp_function(const std::string& name) {
+  llvm::Function* function = create_program(name, "xdp", "ctx");
+  function_name_ = name;
   return XdpFunction(*this, function);
 }
 
 llvm::Function* BpfModule::create_tc_function(const std::string& name) {
-  llvm::FunctionType* type =
-      llvm::FunctionType::get(builder_->getInt32Ty(), {builder_->getPtrTy()}, false);
-  llvm::Function* function =
-      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, name, *module_);
-  function->setSection("tc");
-  function->setDSOLocal(true);
-  function->addFnAttr(llvm::Attribute::NoUnwind);
-  function->getArg(0)->setName("skb");
-  function->setSubprogram(create_subprogram(name));
-  used_.push_back(function);
+  llvm::Function* function = create_program(name, "tc", "skb");
   builder_->SetInsertPoint(llvm::BasicBlock::Create(*context_, "entry", function));
   builder_->SetCurrentDebugLocation(
       llvm::DILocation::get(*context_, 1, 0, function->getSubprogram()));

@@ -69,6 +69,9 @@ class BpfModule {
  private:
   friend class XdpFunction;
   llvm::DISubprogram* create_subprogram(const std::string& name);
+  // `int name(void *context)` in `section`, kept in the object (llvm.compiler.used).
+  llvm::Function* create_program(const std::string& name, const char* section,
+                                 const char* context_name);
   Status check_llvm_errors(const char* stage);
 
   LlvmDiagnostics diagnostics_;
