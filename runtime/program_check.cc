@@ -138,6 +138,8 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
     for (size_t i = 0; i < lists_.size(); ++i) {
       const plan::ActionList& list = lists_[i];
       if (!list.copies_at_tc() || tag != codegen::copy_tag(i, generation_)) continue;
+      // The companion drops the frame after its copies: a redirect or a broadcast done at tc.
+      if (list.consumed_at_tc) out.verdict = reference::Verdict::kDrop;
       for (const auto& target : list.sends)
         if (auto send = resolved(target)) out.sends.push_back(*send);
       // Without an skbedit mark the mark word is only the tag's companion (0): no mark was set.

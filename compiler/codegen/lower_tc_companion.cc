@@ -14,6 +14,7 @@ constexpr uint32_t kSkbMark = 8, kSkbData = 76, kSkbDataMeta = 140;
 constexpr uint64_t kCloneIngress = 1;  // BPF_F_INGRESS
 // TC_ACT_UNSPEC (TCX_NEXT): the companion is transparent; tc's own filters still run after it.
 constexpr int32_t kTcxNext = -1;
+constexpr uint32_t kTcActShot = 2;  // TC_ACT_SHOT
 
 }  // namespace
 
@@ -29,7 +30,7 @@ uint8_t copy_generation(const plan::Plan& plan) {
     lists += std::to_string(static_cast<int>(list.verdict)) + ':';
     for (const auto& step : list.steps) lists += plan::describe_step(step) + ';';
     for (const auto& send : list.sends) lists += plan::describe_target(send) + ';';
-    lists += '\n';
+    lists += list.consumed_at_tc ? "consumed\n" : "\n";
   }
   return static_cast<uint8_t>(std::hash<std::string>{}(lists));
 }
@@ -98,7 +99,11 @@ void lower_tc_companion(BpfModule& module, const plan::Plan& plan,
       b.CreateBr(next);
       b.SetInsertPoint(next);
     }
-    b.CreateBr(done);
+    // The frame itself was redirected (or dropped after its copies): only the copies go on.
+    if (plan.action_lists[i].consumed_at_tc)
+      b.CreateRet(b.getInt32(kTcActShot));
+    else
+      b.CreateBr(done);
   }
   b.SetInsertPoint(done);
   b.CreateRet(b.getInt32(static_cast<uint32_t>(kTcxNext)));

@@ -17,6 +17,7 @@ struct Reduction {
   std::vector<ir::ActionBody> steps;  // vlan, pedit, csum, skbedit mark, in action order
   DeviceTarget redirect;              // mirred's target, for kRedirect
   std::vector<DeviceTarget> sends;    // kFanout: the copies, then a redirect's target
+  bool consumed_at_tc = false;        // kPass: the tc companion sends `sends`, then drops
   std::string reason;                 // why the rule is punted; empty when it is not
 };
 

@@ -62,6 +62,7 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
        << (list.police_instance ? int64_t(*list.police_instance) : -1) << ':';
     for (const auto& step : list.steps) fp << ' ' << describe_step(step);
     for (const auto& send : list.sends) fp << " send " << describe_target(send);
+    if (list.consumed_at_tc) fp << " consumed";
   }
   for (const auto& chain : plan.chains) {
     fp << "\nchain " << chain.chain;

@@ -10,20 +10,21 @@ namespace {
 
 // Empty if every device the actions send to can be reached from XDP; otherwise why not. A missing
 // egress device is left to the runtime (an empty devmap slot drops, as mirred to a gone device).
-std::string unreachable_target_reason(const Reduction& reduced, const PlanOptions& options) {
-  // Copies of a passed frame are cloned at tc ingress, which reaches any receive path itself.
-  if (reduced.terminal.kind == Terminal::Kind::kPass) return {};
+// XDP reaches a receive path only through a veth peer in this namespace. When a redirect or a
+// broadcast has an ingress target without one, the frame goes to the tc companion instead, which
+// sends every copy (bpf_clone_redirect reaches any receive path) and then drops the frame itself.
+void hand_unreachable_to_tc(Reduction& reduced, const PlanOptions& options) {
+  const Terminal::Kind kind = reduced.terminal.kind;
+  if (kind != Terminal::Kind::kRedirect && kind != Terminal::Kind::kFanout) return;
   std::vector<DeviceTarget> targets = reduced.sends;
-  if (reduced.terminal.kind == Terminal::Kind::kRedirect) targets.push_back(reduced.redirect);
-  for (const DeviceTarget& t : targets) {
-    if (!t.ingress) continue;
-    if (!transmit_ifindex(t, options))
-      return "mirred ingress to " + t.dev +
-             " is not offloaded: XDP reaches a device's receive path only by transmitting on its "
-             "veth peer, and " +
-             t.dev + " has no veth peer in this namespace";
-  }
-  return {};
+  if (kind == Terminal::Kind::kRedirect) targets.push_back(reduced.redirect);
+  const bool unreachable = std::any_of(targets.begin(), targets.end(), [&](const auto& t) {
+    return t.ingress && !transmit_ifindex(t, options);
+  });
+  if (!unreachable) return;
+  reduced.sends = std::move(targets);
+  reduced.terminal = Terminal{Terminal::Kind::kPass};
+  reduced.consumed_at_tc = true;
 }
 
 }  // namespace
@@ -55,7 +56,10 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
   }
   if (reason.empty() && rule.match.indev && !pr.indev_ifindex)
     reason = "indev " + *rule.match.indev + " does not exist here";
-  if (reason.empty()) reason = unreachable_target_reason(reduced, options);
+  if (reason.empty()) {
+    hand_unreachable_to_tc(reduced, options);
+    pr.terminal = reduced.terminal;
+  }
   if (reason.empty() && pr.terminal.kind == Terminal::Kind::kRedirect) {
     // A target not seen yet takes the next devmap slot.
     const auto next = static_cast<uint32_t>(redirects.size());
@@ -64,6 +68,7 @@ PlannedRule plan_rule(const ir::Rule& rule, size_t index, uint32_t slot, const P
   if (reason.empty() && (!reduced.steps.empty() || !reduced.sends.empty())) {
     ActionList list{std::move(reduced.steps), pr.terminal.kind, pr.terminal.redirect_slot,
                     std::move(reduced.sends)};
+    list.consumed_at_tc = reduced.consumed_at_tc;
     if (auto id = actions(std::move(list), reason)) pr.terminal.actions = *id;
   }
   if (!reason.empty()) {

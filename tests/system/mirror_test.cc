@@ -71,7 +71,9 @@ class MirrorSystemTest : public ::testing::Test {
         "filter add dev mxb0 ingress pref 60 protocol ip flower ip_proto udp dst_port 5006 "
         "action mirred egress mirror dev mxb1 pipe action continue\n"
         "filter add dev mxb0 ingress pref 70 protocol ip flower ip_proto udp dst_port 5007 "
-        "action skbedit mark 0x2a pipe action pass\n";
+        "action skbedit mark 0x2a pipe action pass\n"
+        "filter add dev mxb0 ingress pref 80 protocol ip flower ip_proto udp dst_port 5008 "
+        "action mirred ingress redirect dev mxb1\n";
     ir::RuleSet set;
     Diagnostics diags;
     ASSERT_TRUE(frontend::tc::load_rules(rules, "mirror.tc", set, diags)) << diags.to_string();
@@ -83,8 +85,8 @@ class MirrorSystemTest : public ::testing::Test {
     auto dp = Datapath::open("mxb0");
     ASSERT_TRUE(dp) << dp.error().to_string();
     const plan::Plan& plan = dp->plan();
-    ASSERT_EQ(plan.rules.size(), 7u);
-    for (size_t i : {0, 1, 2, 3, 4, 6})
+    ASSERT_EQ(plan.rules.size(), 8u);
+    for (size_t i : {0, 1, 2, 3, 4, 6, 7})
       EXPECT_TRUE(plan.rules[i].offloaded) << plan.rules[i].punt_reason;
     EXPECT_FALSE(plan.rules[5].offloaded);
     EXPECT_NE(plan.rules[5].punt_reason.find("continue"), std::string::npos);
@@ -220,6 +222,32 @@ TEST_F(MirrorSystemTest, CopiesOfAPassedFrameAreClonedAtTcIngress) {
   ASSERT_EQ(at_c1.size(), size_t{kSent});
   EXPECT_NE(at_c1[0].pkttype, PACKET_OUTGOING);
   EXPECT_EQ(packets().at(4), uint64_t{kSent});
+}
+
+TEST_F(MirrorSystemTest, IngressRedirectToAVethWhosePeerIsElsewhereGoesThroughTc) {
+  // mxb1's peer is in namespace a, out of XDP's reach: the companion injects the frame into
+  // mxb1's receive path and drops it, so it is neither sent out of mxb1 nor left on mxb0.
+  std::optional<PacketReceiver> at_b1;
+  std::optional<UdpReceiver> stack;
+  {
+    NetnsScope in_b(topo_.b());
+    at_b1.emplace("mxb1", 300);
+    stack.emplace("10.8.0.2", 5008);
+  }
+  Ports ports = open_ports();
+  {
+    NetnsScope in_a(topo_.a());
+    RawSender("mxa0").send(frame_for_b(5008), kSent);
+  }
+  const auto seen = at_b1->all_udp(5008);
+  ASSERT_EQ(seen.size(), size_t{kSent});
+  for (const auto& f : seen) {
+    EXPECT_NE(f.pkttype, PACKET_OUTGOING);
+    EXPECT_EQ(f.bytes, frame_for_b(5008));
+  }
+  EXPECT_TRUE(ports.a1->all_udp(5008).empty());
+  EXPECT_TRUE(stack->receive().empty());  // the frame itself did not go on into b's stack
+  EXPECT_EQ(packets().at(7), uint64_t{kSent});
 }
 
 TEST_F(MirrorSystemTest, ThePassedFrameReachesTheStackWithItsMark) {

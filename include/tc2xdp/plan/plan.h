@@ -84,6 +84,9 @@ struct ActionList {
   // A police step (plan/police.h) runs the bucket of the rule that decided (its stats slot), or
   // this shared one (filters naming one tc action index).
   std::optional<uint32_t> police_instance;
+  // kPass with sends: after the copies the tc companion drops the frame (a redirect or a
+  // broadcast with an ingress target XDP cannot transmit to; the copies are then all it sends).
+  bool consumed_at_tc = false;
   bool copies_at_tc() const { return verdict == Terminal::Kind::kPass && !sends.empty(); }
   // Whether an skbedit mark is among the steps (written to the metadata area).
   bool marks() const;

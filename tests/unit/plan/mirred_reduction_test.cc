@@ -107,19 +107,34 @@ TEST(MirredReduction, WhatCannotBeSentExactlyIsPuntedWithItsReason) {
       filter(3,
              "action mirred egress mirror dev veth1 pipe action pedit ex munge ip ttl set 1 "
              "pipe action drop") +
-      filter(4, "action mirred egress mirror dev veth1 pipe action continue") +
-      filter(5, "action mirred ingress redirect dev veth1") +  // no peer to transmit on
-      filter(6,
-             "action mirred egress mirror dev veth1 pipe action mirred ingress mirror dev "
-             "veth1 pipe action drop");
+      filter(4, "action mirred egress mirror dev veth1 pipe action continue");
   Plan p = plan_text(text, rules);
-  ASSERT_EQ(p.punted_count(), 4u) << describe(p, rules);
+  ASSERT_EQ(p.punted_count(), 2u) << describe(p, rules);
   const auto reason = [&](size_t i) { return p.rules[i].punt_reason; };
   EXPECT_NE(reason(0).find("pedit after a mirred copy"), std::string::npos) << reason(0);
   EXPECT_NE(reason(1).find("continue"), std::string::npos) << reason(1);
-  EXPECT_NE(reason(2).find("veth peer"), std::string::npos) << reason(2);
-  EXPECT_NE(reason(3).find("mirred ingress to veth1"), std::string::npos) << reason(3);
   EXPECT_TRUE(p.action_lists.empty());
+}
+
+TEST(MirredReduction, AnIngressTargetWithoutAVethPeerIsSentFromTc) {
+  ir::RuleSet rules;
+  const std::string text =
+      filter(5, "action mirred ingress redirect dev veth1") +  // no peer to transmit on
+      filter(6,
+             "action mirred egress mirror dev veth1 pipe action mirred ingress mirror dev "
+             "veth1 pipe action drop") +
+      filter(7, "action mirred ingress redirect dev veth2");  // veth2 has a peer: XDP
+  Plan p = plan_text(text, rules);
+  ASSERT_EQ(p.punted_count(), 0u) << describe(p, rules);
+  EXPECT_TRUE(p.needs_tc_companion());
+  // The frame is passed to the companion, which sends it and then drops it.
+  EXPECT_EQ(p.rules[0].terminal.kind, Terminal::Kind::kPass);
+  EXPECT_TRUE(list_of(p, 0).consumed_at_tc);
+  EXPECT_EQ(list_of(p, 0).sends, (std::vector<DeviceTarget>{{"veth1", true}}));
+  EXPECT_TRUE(list_of(p, 1).consumed_at_tc);
+  EXPECT_EQ(list_of(p, 1).sends, (std::vector<DeviceTarget>{{"veth1", false}, {"veth1", true}}));
+  EXPECT_EQ(p.rules[2].terminal.kind, Terminal::Kind::kRedirect);
+  EXPECT_FALSE(p.rules[2].terminal.actions);
 }
 
 }  // namespace
