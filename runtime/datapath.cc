@@ -69,42 +69,20 @@ Status place_tc_copies(const plan::Plan& plan, const BpfObject& object, uint32_t
   return Ok{};
 }
 
-// The devmaps: the redirect slots, and each fan-out list's devices in order.
+// The mirred maps, with this namespace's devices; a device that is missing is an error.
 Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
   const plan::PlanOptions host = host_plan_options();
-  const auto fill = [&](const std::string& map, uint32_t slot, const plan::DeviceTarget& target) {
-    auto ifindex = plan::transmit_ifindex(target, host);
-    if (!ifindex)
-      return Status{Error{
-          "mirred " + plan::describe_target(target), ENODEV,
-          target.ingress ? "no veth peer of '" + target.dev + "' in this namespace"
-                         : "device '" + target.dev + "' does not exist in this network namespace"}};
-    auto fd = object.map_fd(map.c_str());
-    if (!fd) return Status{fd.error()};
-    return update_elem(*fd, bytes_of(slot), bytes_of(*ifindex));
-  };
-  for (const auto& r : plan.redirects)
-    if (auto s = fill(codegen::kRedirectMap, r.slot, r.target); !s) return s;
-  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
-    const plan::ActionList& list = plan.action_lists[i];
-    for (uint32_t slot = 0; slot < list.sends.size(); ++slot) {
-      const plan::DeviceTarget& target = list.sends[slot];
-      if (!list.copies_at_tc()) {
-        if (auto s = fill(codegen::fanout_map_name(i), slot, target); !s) return s;
-        continue;
-      }
-      // The companion clones into a receive path itself (BPF_F_INGRESS): the device, not a peer.
-      auto ifindex = host_device(target.dev);
-      if (!ifindex)
+  return write_device_maps(
+      plan, object,
+      [&](const plan::DeviceTarget& target, bool at_tc) -> Result<std::optional<uint32_t>> {
+        // The companion clones into a receive path itself (BPF_F_INGRESS): the device, not a peer.
+        auto ifindex = at_tc ? host_device(target.dev) : plan::transmit_ifindex(target, host);
+        if (ifindex) return ifindex;
+        const bool peer = target.ingress && !at_tc;
         return Error{"mirred " + plan::describe_target(target), ENODEV,
-                     "device '" + target.dev + "' does not exist in this network namespace"};
-      auto fd = object.map_fd(codegen::copies_map_name(i).c_str());
-      if (!fd) return fd.error();
-      const uint64_t value = *ifindex | uint64_t{target.ingress} << 32;
-      if (auto s = update_elem(*fd, bytes_of(slot), bytes_of(value)); !s) return s;
-    }
-  }
-  return Ok{};
+                     peer ? "no veth peer of '" + target.dev + "' in this namespace"
+                          : "device '" + target.dev + "' does not exist in this network namespace"};
+      });
 }
 
 // Zeroes the slots of rules that are new to this program, so they start from nothing.

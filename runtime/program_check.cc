@@ -62,32 +62,12 @@ Result<LoadedProgram> LoadedProgram::load(const plan::Plan& plan,
   }
   loaded.resolve_ = resolve;
   // The devices themselves stand in for ingress targets' veth peers: BPF_PROG_TEST_RUN sends
-  // nothing, and these devices need not have peers.
-  const auto fill = [&](const char* map_name, uint32_t slot, const plan::DeviceTarget& target) {
-    auto send = loaded.resolved(target);
-    if (!send) return Status{Ok{}};  // an empty slot: mirred to a missing device
-    auto map = loaded.object_.map_fd(map_name);
-    if (!map) return Status{map.error()};
-    return update_elem(*map, bytes_of(slot), bytes_of(send->ifindex));
+  // nothing, and these devices need not have peers. Missing devices leave empty slots, as mirred
+  // to a device that is gone.
+  const auto by_name = [&](const plan::DeviceTarget& target, bool) {
+    return Result<std::optional<uint32_t>>(resolve ? resolve(target.dev) : std::nullopt);
   };
-  for (const auto& r : plan.redirects)
-    if (auto s = fill(codegen::kRedirectMap, r.slot, r.target); !s) return s.error();
-  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
-    const plan::ActionList& list = plan.action_lists[i];
-    for (uint32_t slot = 0; slot < list.sends.size(); ++slot) {
-      if (!list.copies_at_tc()) {
-        if (auto s = fill(codegen::fanout_map_name(i).c_str(), slot, list.sends[slot]); !s)
-          return s.error();
-        continue;
-      }
-      auto send = loaded.resolved(list.sends[slot]);
-      if (!send) continue;
-      auto map = loaded.object_.map_fd(codegen::copies_map_name(i).c_str());
-      if (!map) return map.error();
-      const uint64_t value = send->ifindex | uint64_t{send->ingress} << 32;
-      if (auto s = update_elem(*map, bytes_of(slot), bytes_of(value)); !s) return s.error();
-    }
-  }
+  if (auto s = write_device_maps(plan, loaded.object_, by_name); !s) return s.error();
   return loaded;
 }
 

@@ -74,6 +74,31 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
   return Ok{};
 }
 
+Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
+                         const DeviceSlotResolver& resolve) {
+  const auto fill = [&](const std::string& map, uint32_t slot, const plan::DeviceTarget& target,
+                        bool at_tc) -> Status {
+    auto ifindex = resolve(target, at_tc);
+    if (!ifindex) return ifindex.error();
+    if (!*ifindex) return Ok{};
+    auto fd = object.map_fd(map.c_str());
+    if (!fd) return fd.error();
+    if (!at_tc) return update_elem(*fd, bytes_of(slot), bytes_of(**ifindex));
+    const uint64_t value = **ifindex | uint64_t{target.ingress} << 32;
+    return update_elem(*fd, bytes_of(slot), bytes_of(value));
+  };
+  for (const auto& r : plan.redirects)
+    if (auto s = fill(codegen::kRedirectMap, r.slot, r.target, false); !s) return s;
+  for (size_t i = 0; i < plan.action_lists.size(); ++i) {
+    const plan::ActionList& list = plan.action_lists[i];
+    const bool at_tc = list.copies_at_tc();
+    const std::string map = at_tc ? codegen::copies_map_name(i) : codegen::fanout_map_name(i);
+    for (uint32_t slot = 0; slot < list.sends.size(); ++slot)
+      if (auto s = fill(map, slot, list.sends[slot], at_tc); !s) return s;
+  }
+  return Ok{};
+}
+
 Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   if (plan.tables.empty()) return Ok{};
   auto records_fd = object.map_fd(codegen::kRecordMap);

@@ -1,6 +1,8 @@
 // Writing a plan's lookup tables (plan/lookup.h) into a loaded object's maps.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "tc2xdp/diagnostic.h"
@@ -13,6 +15,17 @@ namespace tc2xdp::runtime {
 // Every record, then every bucket (a bucket only ever names records already written). Nothing
 // to do when the plan has no tables.
 Status write_tables(const plan::Plan& plan, const BpfObject& object);
+
+// The ifindex a mirred target's slot holds, nullopt to leave the slot empty (the program then sends
+// nothing there), or an error that stops the writing. `at_tc`: a copy the tc companion makes,
+// which needs the device itself; otherwise the device XDP transmits on.
+using DeviceSlotResolver =
+    std::function<Result<std::optional<uint32_t>>(const plan::DeviceTarget& target, bool at_tc)>;
+
+// The mirred maps: the redirect devmap's slots, each fan-out list's devmap, and each list's copy
+// map for the tc companion (slot i -> ifindex | ingress << 32).
+Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
+                         const DeviceSlotResolver& resolve);
 
 // The maps a live program's tables are edited in (plan::TablePatcher's writes).
 struct TableMapFds {
