@@ -57,6 +57,14 @@ bool parse_args(int argc, char** argv, Options& o) {
       o.lookup = tc2xdp::plan::LookupPolicy::kInlineOnly;
       continue;
     }
+    if (a == "--tree") {  // a cut tree in every table
+      o.lookup = tc2xdp::plan::LookupPolicy::kAlwaysTree;
+      continue;
+    }
+    if (a == "--tuples") {  // hash tables only, no cut trees (the previous planner)
+      o.lookup = tc2xdp::plan::LookupPolicy::kNoTree;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     if (a == "--rules") {
       o.rules_path = argv[++i];

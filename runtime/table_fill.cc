@@ -99,6 +99,35 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
   return Ok{};
 }
 
+// Entries before the nodes that name them; the program is not attached yet in any case.
+static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
+  if (!plan.tree_nodes) return Ok{};
+  auto nodes_fd = object.map_fd(codegen::kTreeNodeMap);
+  if (!nodes_fd) return nodes_fd.error();
+  auto entries_fd = object.map_fd(codegen::kTreeEntryMap);
+  if (!entries_fd) return entries_fd.error();
+  Batch nodes, entries;
+  const auto u32_bytes = [](uint32_t v) {
+    std::vector<uint8_t> out(4);
+    std::memcpy(out.data(), &v, 4);
+    return out;
+  };
+  for (const plan::Table& table : plan.tables) {
+    for (const plan::Tree& tree : table.trees) {
+      for (uint32_t i = 0; i < tree.entries.size(); ++i)
+        entries.add(u32_bytes(tree.entry_base + i), u32_bytes(tree.entries[i]));
+      for (uint32_t i = 0; i < tree.nodes.size(); ++i) {
+        const uint64_t node = plan::encode_tree_node(tree, tree.nodes[i]);
+        std::vector<uint8_t> value(8);
+        std::memcpy(value.data(), &node, 8);
+        nodes.add(u32_bytes(tree.node_base + i), std::move(value));
+      }
+    }
+  }
+  if (auto s = write_batch(*entries_fd, entries, "tree entries"); !s) return s;
+  return write_batch(*nodes_fd, nodes, "tree nodes");
+}
+
 Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   if (plan.tables.empty()) return Ok{};
   auto records_fd = object.map_fd(codegen::kRecordMap);
@@ -119,7 +148,8 @@ Status write_tables(const plan::Plan& plan, const BpfObject& object) {
                   plan::encode_table_bucket(bucket));
   }
   if (auto s = write_batch(*records_fd, records, "table records"); !s) return s;
-  return write_batch(*tuples_fd, buckets, "table buckets");
+  if (auto s = write_batch(*tuples_fd, buckets, "table buckets"); !s) return s;
+  return write_trees(plan, object);
 }
 
 }  // namespace tc2xdp::runtime

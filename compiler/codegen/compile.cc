@@ -103,6 +103,15 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
              {{"mask", 8, w}, {"tuple", 4, 1}, {"floor", 4, 1}, {"active", 4, 1}, {"pad", 4, 1}}),
          std::max<uint32_t>(1, plan.table_spares)});
   }
+  if (plan.tree_nodes) {
+    maps.tree_nodes = &module.declare_map(
+        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), BtfType::u64(), plan.tree_nodes});
+    maps.tree_entries = &module.declare_map({kTreeEntryMap, MapKind::kArray, BtfType::u32(),
+                                             BtfType::u32(), std::max(1u, plan.tree_entries)});
+    maps.tree_key = &module.declare_map(
+        {kTreeKeyMap, MapKind::kPercpuArray, BtfType::u32(),
+         BtfType::structure("t2x_tree_key", {{"dim", 8, plan::kTreeKeyDims}}), 1});
+  }
 
   if (plan.police_slots) declare_police_maps(module, plan, maps);
 

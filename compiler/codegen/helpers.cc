@@ -28,6 +28,10 @@ llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b) {
   return call_helper(b, BpfHelper::kKtimeGetNs, b.getInt64Ty(), {}, "now");
 }
 
+llvm::Value* ktime_get_coarse_ns(llvm::IRBuilderBase& b) {
+  return call_helper(b, BpfHelper::kKtimeGetCoarseNs, b.getInt64Ty(), {}, "now_coarse");
+}
+
 void spin_lock(llvm::IRBuilderBase& b, llvm::Value* lock) {
   call_helper(b, BpfHelper::kSpinLock, b.getInt64Ty(), {lock});
 }

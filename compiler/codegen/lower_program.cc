@@ -113,10 +113,14 @@ void ProgramLowering::run() {
   table_maps_.tuples = maps_.tuples;
   table_maps_.records = maps_.records;
   table_maps_.spares = maps_.spares;
+  table_maps_.tree_nodes = maps_.tree_nodes;
+  table_maps_.tree_entries = maps_.tree_entries;
+  table_maps_.tree_key = maps_.tree_key;
   if (!plan_.tables.empty()) {
     table_maps_.key_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");
     table_maps_.id_slot = fn_.create_stack_slot(i32_, "record_id");
+    table_maps_.leaf_slot = fn_.create_stack_slot(i64_, "tree_leaf");
     table_maps_.packed_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, 2 * plan_.table_layout.words), "packed_key");
   }
@@ -332,7 +336,8 @@ void ProgramLowering::bump_counters(llvm::Value* slot) {
   add(offsetof(plan::RuleCounters, bytes), length);
   llvm::Value* last_hit =
       b_.CreateConstGEP1_32(b_.getInt8Ty(), counters, offsetof(plan::RuleCounters, last_hit_ns));
-  b_.CreateAlignedStore(ktime_get_ns(b_), last_hit, llvm::Align(8));
+  // Last use, as tc reports it, at a tick's resolution (tc keeps jiffies).
+  b_.CreateAlignedStore(ktime_get_coarse_ns(b_), last_hit, llvm::Align(8));
   b_.CreateBr(done);
   b_.SetInsertPoint(done);
 }

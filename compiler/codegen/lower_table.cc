@@ -10,89 +10,18 @@
 
 #include "codegen/bpf_module.h"
 #include "codegen/helpers.h"
+#include "codegen/lower_table_probe.h"
 #include "codegen/verifier_hints.h"
 #include "codegen/xdp_function.h"
 
 namespace tc2xdp::codegen {
 
-namespace {
-
-class TableProbe {
- public:
-  TableProbe(XdpFunction& fn, const plan::Table& table, const plan::TableLayout& layout,
-             const ParsedKey& key, const TableMaps& maps)
-      : fn_(fn),
-        b_(fn.builder()),
-        table_(table),
-        layout_(layout),
-        key_(key),
-        maps_(maps),
-        i8_(b_.getInt8Ty()),
-        i16_(b_.getInt16Ty()),
-        i32_(b_.getInt32Ty()),
-        i64_(b_.getInt64Ty()) {}
-
-  TableHit run(llvm::BasicBlock* miss);
-
- private:
-  void pack_words();
-  // One tuple's probe; returns the block its paths meet in, with the builder there.
-  void probe(const plan::Tuple& tuple);
-  // A spare tuple: id, floor and mask read from its spares map entry; skipped while inactive.
-  void probe_spare(uint32_t spare);
-  // The probe proper, from the floor check on. `mask[w]` null: the whole word.
-  void probe_under(const std::string& n, llvm::Value* id, llvm::Value* floor,
-                   const std::vector<llvm::Value*>& mask);
-  // Zero iff the record at `rec` accepts the packet (every word under its mask, port ranges).
-  llvm::Value* record_mismatch(llvm::Value* rec);
-  // Volatile: record fields are read where they are used, never hoisted and kept live (spilled)
-  // across candidates, which would overflow the 512-byte stack on wide keys.
-  llvm::Value* load_at(llvm::Value* base, uint32_t offset, llvm::Type* type) {
-    return b_.CreateAlignedLoad(type, b_.CreateConstGEP1_32(i8_, base, offset),
-                                llvm::Align(type->getPrimitiveSizeInBits() / 8),
-                                /*isVolatile=*/true);
-  }
-  // A copy the verifier cannot relate to `v`: branching on it teaches nothing about `v`, so the
-  // states that meet after the branch stay alike and prune.
-  // Behind a barrier: LLVM would fold a compare of `C ^ zero` into a compare of zero itself, and
-  // the verifier, refining zero on each branch, would learn its value and see through every
-  // other blinded value after it.
-  llvm::Value* blind(llvm::Value* v) {
-    return optimization_barrier(b_, b_.CreateXor(v, key_.zero));
-  }
-
-  XdpFunction& fn_;
-  llvm::IRBuilder<>& b_;
-  const plan::Table& table_;
-  const plan::TableLayout& layout_;
-  const ParsedKey& key_;
-  const TableMaps& maps_;
-  llvm::Type *i8_, *i16_, *i32_, *i64_;
-  // Word w of the packed key: two u32 halves at offsets 4 and 12 of its 16-byte slot.
-  llvm::Value* word(uint32_t w) {
-    const auto half = [&](uint32_t offset) {
-      llvm::Value* at = b_.CreateConstGEP1_32(i8_, maps_.packed_slot, 16 * w + offset);
-      return b_.CreateZExt(b_.CreateAlignedLoad(i32_, at, llvm::Align(4), /*isVolatile=*/true),
-                           i64_);
-    };
-    return b_.CreateOr(half(4), b_.CreateShl(half(12), b_.getInt64(32)));
-  }
-  void store_word(uint32_t w, llvm::Value* v) {
-    const auto half = [&](uint32_t offset, llvm::Value* part) {
-      llvm::Value* at = b_.CreateConstGEP1_32(i8_, maps_.packed_slot, 16 * w + offset);
-      b_.CreateAlignedStore(b_.CreateTrunc(part, i32_), at, llvm::Align(4), /*isVolatile=*/true);
-    };
-    half(4, v);
-    half(12, b_.CreateLShr(v, b_.getInt64(32)));
-  }
-  llvm::Value* best_ordinal_ = nullptr;  // i64; above every ordinal when nothing matched
-  llvm::Value* best_record_ = nullptr;   // i64 record id; kNoRecord when nothing matched
-};
-
 TableHit TableProbe::run(llvm::BasicBlock* miss) {
   pack_words();
   best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
   best_record_ = blind(b_.getInt64(plan::kNoRecord));
+  if (!table_.trees.empty()) fill_tree_key();
+  for (const plan::Tree& tree : table_.trees) walk_tree(tree);
   for (const plan::Tuple& tuple : table_.tuples) probe(tuple);
   for (uint32_t spare : table_.spares) probe_spare(spare);
 
@@ -214,24 +143,11 @@ void TableProbe::probe_under(const std::string& n, llvm::Value* id, llvm::Value*
     leave(best_ordinal_, best_record_);
     b_.CreateCondBr(b_.CreateICmpEQ(blind(id), b_.getInt64(plan::kNoRecord)), done, fetch);
     b_.SetInsertPoint(fetch);
-    b_.CreateStore(b_.CreateTrunc(id, i32_), maps_.id_slot);
-    llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, cn + ".rec");
-    llvm::BasicBlock* next = fn_.create_block(cn + ".next");
-    llvm::BasicBlock* rank = fn_.create_block(cn + ".rank");
-    b_.CreateCondBr(b_.CreateIsNull(rec), next, rank);
-    b_.SetInsertPoint(rank);
-    llvm::Value* ordinal = b_.CreateZExt(load_at(rec, layout_.ordinal_offset(), i32_), i64_);
-    // Candidates are in ordinal order: once one cannot beat the best, none after it can.
-    llvm::BasicBlock* check = fn_.create_block(cn + ".check");
-    leave(best_ordinal_, best_record_);
-    b_.CreateCondBr(b_.CreateICmpUGE(blind(ordinal), blind(best_ordinal_)), done, check);
-    b_.SetInsertPoint(check);
-    llvm::BasicBlock* take = fn_.create_block(cn + ".take");
-    b_.CreateCondBr(b_.CreateICmpEQ(record_mismatch(rec), b_.getInt64(0)), take, next);
-    b_.SetInsertPoint(take);
-    leave(ordinal, id);
+    const Candidate candidate =
+        check_candidate(cn, id, done, [&] { leave(best_ordinal_, best_record_); });
+    leave(candidate.ordinal, id);
     b_.CreateBr(done);
-    b_.SetInsertPoint(next);
+    b_.SetInsertPoint(candidate.next);
   }
   leave(best_ordinal_, best_record_);
   b_.CreateBr(done);
@@ -246,6 +162,28 @@ void TableProbe::probe_under(const std::string& n, llvm::Value* id, llvm::Value*
   // Merged values stay unknown to the verifier, so the next tuple is verified once.
   best_ordinal_ = optimization_barrier(b_, ordinal);
   best_record_ = optimization_barrier(b_, record);
+}
+
+TableProbe::Candidate TableProbe::check_candidate(const std::string& n, llvm::Value* id,
+                                                  llvm::BasicBlock* stop,
+                                                  const std::function<void()>& before_stop) {
+  b_.CreateStore(b_.CreateTrunc(id, i32_), maps_.id_slot);
+  llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, n + ".rec");
+  Candidate out;
+  out.next = fn_.create_block(n + ".next");
+  llvm::BasicBlock* rank = fn_.create_block(n + ".rank");
+  b_.CreateCondBr(b_.CreateIsNull(rec), out.next, rank);
+  b_.SetInsertPoint(rank);
+  out.ordinal = b_.CreateZExt(load_at(rec, layout_.ordinal_offset(), i32_), i64_);
+  // Candidates are in ordinal order: once one cannot beat the best, none after it can.
+  llvm::BasicBlock* check = fn_.create_block(n + ".check");
+  before_stop();
+  b_.CreateCondBr(b_.CreateICmpUGE(blind(out.ordinal), blind(best_ordinal_)), stop, check);
+  b_.SetInsertPoint(check);
+  llvm::BasicBlock* take = fn_.create_block(n + ".take");
+  b_.CreateCondBr(b_.CreateICmpEQ(record_mismatch(rec), b_.getInt64(0)), take, out.next);
+  b_.SetInsertPoint(take);
+  return out;
 }
 
 llvm::Value* TableProbe::record_mismatch(llvm::Value* rec) {
@@ -273,8 +211,6 @@ llvm::Value* TableProbe::record_mismatch(llvm::Value* rec) {
   if (table_.dst_port_range) range(key_.dst_port_host, layout_.ports_offset() + 4);
   return optimization_barrier(b_, mismatch ? mismatch : b_.getInt64(0));
 }
-
-}  // namespace
 
 TableHit lower_table(XdpFunction& fn, const plan::Table& table, const plan::TableLayout& layout,
                      const ParsedKey& key, const TableMaps& maps, llvm::BasicBlock* miss) {

@@ -12,14 +12,18 @@ struct MapRef;
 class XdpFunction;
 
 struct TableMaps {
-  const MapRef* tuples = nullptr;   // kTupleMap
-  const MapRef* records = nullptr;  // kRecordMap
-  const MapRef* spares = nullptr;   // kSpareMap
+  const MapRef* tuples = nullptr;        // kTupleMap
+  const MapRef* records = nullptr;       // kRecordMap
+  const MapRef* spares = nullptr;        // kSpareMap
+  const MapRef* tree_nodes = nullptr;    // kTreeNodeMap
+  const MapRef* tree_entries = nullptr;  // kTreeEntryMap
+  const MapRef* tree_key = nullptr;      // kTreeKeyMap
   // Stack slots shared by every probe: the hash key (layout.key_size() bytes), a record id and the
   // packed key.
   llvm::AllocaInst* key_slot = nullptr;
   llvm::AllocaInst* id_slot = nullptr;
   llvm::AllocaInst* packed_slot = nullptr;  // the packet's packed key words
+  llvm::AllocaInst* leaf_slot = nullptr;    // a cut tree's leaf node while its entries are read
 };
 
 // The record that won, as i32 values (RecordKind, stats slot, last, arg).

@@ -127,6 +127,13 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
       if (table.src_port_range) out << " +src_port range";
       if (table.dst_port_range) out << " +dst_port range";
       out << '\n';
+      for (const auto& tree : table.trees) {
+        size_t leaves = 0;
+        for (const auto& n : tree.nodes) leaves += n.leaf;
+        out << "    tree floor " << tree.floor << ": " << tree.nodes.size() << " nodes, " << leaves
+            << " leaves, " << tree.entries.size() << " entries, depth " << tree.depth
+            << ", widest leaf " << tree.widest_leaf << '\n';
+      }
       for (const auto& tuple : table.tuples) {
         out << "    tuple " << tuple.id << " floor " << tuple.floor << " mask";
         for (uint64_t m : tuple.mask) out << ' ' << std::hex << m << std::dec;

@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 
+#include "lookup_tree.h"
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::plan {
@@ -22,6 +23,11 @@ constexpr size_t kInlineRuleLimit = 256;
 constexpr uint64_t kBaseInsns = 12000, kInlineRuleInsns = 28, kTupleInsns = 220;
 // The widest packed key a table takes (IPv4 5-tuples fit two words, IPv6 addresses take two each).
 constexpr uint32_t kMaxTableWords = 4;
+// A tree is considered for tables of at least this many records (and more than one tuple).
+constexpr size_t kTreeMinRecords = 64;
+constexpr size_t kForcedTreeRecords = 8;  // LookupPolicy::kAlwaysTree
+// Verifier instructions per tree step and per record a leaf checks (measured).
+constexpr uint64_t kTreeStepInsns = 20, kTreeRecordInsns = 60;
 
 bool ends_classification(const PlannedRule& pr) {
   using K = Terminal::Kind;
@@ -190,6 +196,25 @@ class TableBuilder {
 
   Plan& plan_;
   const ir::RuleSet& rules_;
+
+ public:
+  // `table` with a cut tree, its residue filed under tuples of its own.
+  std::optional<Table> with_tree(const Table& table, size_t min_group, size_t max_trees) {
+    std::vector<uint32_t> ids;
+    for (const TableRecord& r : table.records) ids.push_back(plan_.rules[r.rule].stats_slot);
+    TreeBuild built = build_trees(table, ids, min_group, max_trees);
+    if (built.trees.empty()) return std::nullopt;
+    Table out = table;
+    out.tuples.clear();
+    out.buckets.clear();
+    for (size_t i : built.residue) file(out, table.records[i], ids[i]);
+    std::stable_sort(out.tuples.begin(), out.tuples.end(),
+                     [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
+    out.trees = std::move(built.trees);
+    return out;
+  }
+
+ private:
   std::map<std::pair<uint32_t, std::vector<uint64_t>>, size_t> buckets_;
   uint32_t next_tuple_id_ = 0;
 
@@ -277,9 +302,29 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
         assign_ordinals(plan, members);
         table = builder.build(chain.chain, members);
         const double table_ns = kTableFixedNs + kTupleProbeNs * table.tuples.size();
-        use_table =
-            !table.records.empty() && (policy == LookupPolicy::kAlwaysTable ||
-                                       run > kInlineRuleLimit || table_ns < kInlineRuleNs * run);
+        use_table = !table.records.empty() &&
+                    (policy == LookupPolicy::kAlwaysTable || policy == LookupPolicy::kAlwaysTree ||
+                     run > kInlineRuleLimit || table_ns < kInlineRuleNs * run);
+        // Forced trees stay out of tables of a few records: medium generated sets have dozens
+        // of those, and a walk in each would push the program past the BPF stack.
+        const bool tree_worth_trying =
+            (policy == LookupPolicy::kAlwaysTree && table.records.size() >= kForcedTreeRecords) ||
+            (policy == LookupPolicy::kCostModel && table.records.size() >= kTreeMinRecords &&
+             table.tuples.size() > 1);
+        if (use_table && tree_worth_trying) {
+          // Forced (tests): two trees down to one-rule groups, the rest under tuples, so small
+          // sets exercise the walk, the floors between trees and the residue together.
+          const bool forced = policy == LookupPolicy::kAlwaysTree;
+          std::optional<Table> treed =
+              builder.with_tree(table, forced ? 1 : kTreeMinGroup, forced ? 2 : kMaxTrees);
+          double tree_ns = table_ns;
+          if (treed) {
+            tree_ns = kTableFixedNs + kTupleProbeNs * treed->tuples.size();
+            for (const Tree& tree : treed->trees) tree_ns += estimated_walk_ns(tree);
+          }
+          if (treed && (policy == LookupPolicy::kAlwaysTree || tree_ns < table_ns))
+            table = std::move(*treed);
+        }
       }
       if (use_table) {
         for (uint32_t i = 0; i < kSpareTuples; ++i) table.spares.push_back(plan.table_spares++);
@@ -304,15 +349,23 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
     for (const auto& unit : chain.units) inline_rules += unit.kind == ChainUnit::Kind::kInlineRule;
   plan.table_layout.words = 1;
   size_t buckets = 0;
-  for (const auto& t : plan.tables) {
+  uint64_t tree_insns = 0;
+  for (auto& t : plan.tables) {
     plan.table_layout.words = std::max(plan.table_layout.words, t.words);
     buckets += t.buckets.size();
+    for (Tree& tree : t.trees) {
+      tree.node_base = plan.tree_nodes;
+      tree.entry_base = plan.tree_entries;
+      plan.tree_nodes += static_cast<uint32_t>(tree.nodes.size());
+      plan.tree_entries += static_cast<uint32_t>(tree.entries.size());
+      tree_insns += kTreeStepInsns * (tree.depth + 1) + kTreeRecordInsns * tree.widest_leaf;
+    }
   }
   // Headroom, so rules added later are map writes rather than a new map.
   plan.table_buckets = plan.tables.empty() ? 1 : static_cast<uint32_t>(buckets + buckets / 4 + 64);
   plan.table_records = plan.tables.empty() ? 1 : plan.stats_slots;
   plan.estimated_verifier_insns =
-      kBaseInsns + kInlineRuleInsns * inline_rules + kTupleInsns * tuples;
+      kBaseInsns + kInlineRuleInsns * inline_rules + kTupleInsns * tuples + tree_insns;
 }
 
 }  // namespace tc2xdp::plan

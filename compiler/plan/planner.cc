@@ -43,6 +43,17 @@ void break_goto_cycles(Plan& plan, const ir::RuleSet& rules, Diagnostics& diags)
     if (!done.contains(chain)) visit(chain);
 }
 
+// FNV-1a over a tree's nodes and entries, as the maps hold them.
+uint64_t tree_digest(const Tree& tree) {
+  uint64_t h = 0xcbf29ce484222325;
+  const auto mix = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) h = (h ^ (v >> (8 * i) & 0xff)) * 0x100000001b3;
+  };
+  for (const TreeNode& n : tree.nodes) mix(encode_tree_node(tree, n));
+  for (uint32_t e : tree.entries) mix(e);
+  return h;
+}
+
 // Everything the code depends on. Table records and buckets are map data, so a change that only
 // adds or removes rules under a table's existing tuples leaves the fingerprint alone.
 std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
@@ -52,7 +63,7 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << p.l4 << p.tcp_flags << p.icmp << p.indev << p.src_port_range << p.dst_port_range << ' '
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
      << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
-     << plan.max_chain_hops;
+     << plan.max_chain_hops << " tree " << plan.tree_nodes << ' ' << plan.tree_entries;
   fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots;
   for (const auto& r : plan.redirects)
     fp << " redirect " << r.slot << '=' << describe_target(r.target);
@@ -83,6 +94,12 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
       fp << " ranges " << t.src_port_range << t.dst_port_range << " spares " << t.spares.size()
          << " goto";
       for (uint32_t c : t.goto_chains) fp << ' ' << c;
+      // A tree is code-sized in its depth and widest leaf, and holds its rules for good: a
+      // change to its nodes or leaves is a recompile (the maps are never rewritten under a
+      // live walk).
+      for (const Tree& tree : t.trees)
+        fp << "\n  tree " << tree.floor << ' ' << tree.depth << ' ' << tree.widest_leaf << ' '
+           << tree.node_base << ' ' << tree.entry_base << ' ' << tree_digest(tree);
       for (const Tuple& tuple : t.tuples) {
         fp << "\n  tuple " << tuple.id << " floor " << tuple.floor << " mask";
         for (uint64_t m : tuple.mask) fp << ' ' << m;
@@ -186,7 +203,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
   // A live bucket map that still has room is kept: its size is the plan's.
   size_t buckets = 0;
   for (const Table& t : plan.tables) buckets += t.buckets.size();
-  if (!plan.tables.empty() && options.min_table_buckets >= buckets)
+  if (!plan.tables.empty() && options.min_table_buckets > 0 && options.min_table_buckets >= buckets)
     plan.table_buckets = options.min_table_buckets;
   plan.shape_fingerprint = fingerprint(plan, rules);
   return plan;

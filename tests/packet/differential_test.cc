@@ -41,6 +41,7 @@ struct SetResult {
   size_t rewritten = 0, marked = 0;  // frames handed on changed by actions, or with a mark
   size_t policed = 0;                // frames whose deciding rule ran a police action
   size_t fanned_out = 0;             // frames whose mirred copies left in one broadcast
+  size_t trees = 0;                  // cut trees in the plan's tables
 };
 
 // One generated rule set: compile, load, run every frame through both sides, then the counters.
@@ -56,15 +57,18 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
     ADD_FAILURE() << "seed " << seed << ": generated rules do not load\n" << diags.to_string();
     return result;
   }
-  // Odd seeds put every eligible run of prefs in hash tables, so small sets exercise them too.
+  // Odd seeds put every eligible run of prefs in tables, so small sets exercise them too: seeds
+  // 1 mod 4 with tuples only, 3 mod 4 with cut trees down to one-rule groups.
   plan::PlanOptions plan_options{gen::resolve_gen_device};
   // Every device but eth2 is a veth with its peer here; ingress to eth2 goes through tc.
   plan_options.resolve_ingress = [](const std::string& dev) {
     return dev == "eth2" ? std::nullopt : gen::resolve_gen_device(dev);
   };
-  if (seed % 2) plan_options.lookup = plan::LookupPolicy::kAlwaysTable;
+  if (seed % 4 == 1) plan_options.lookup = plan::LookupPolicy::kAlwaysTable;
+  if (seed % 4 == 3) plan_options.lookup = plan::LookupPolicy::kAlwaysTree;
   const plan::Plan plan = plan::make_plan(rules, plan_options, diags);
   result.punted_rules = plan.punted_count();
+  for (const plan::Table& table : plan.tables) result.trees += table.trees.size();
   auto program = codegen::compile(rules, plan);
   if (!program) {
     ADD_FAILURE() << "seed " << seed << ": " << program.error().to_string() << "\n"
@@ -150,7 +154,7 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
   const size_t frames = env_or("TC2XDP_DIFF_FRAMES", 500);
   const size_t first = env_or("TC2XDP_DIFF_FIRST_SEED", 1);
   size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0, fanned_out = 0,
-         policed = 0;
+         policed = 0, trees = 0, sets_with_trees = 0;
   for (uint64_t seed = first; seed < first + sets; ++seed) {
     const SetResult r = check_rule_set(seed, frames);
     total_frames += r.frames;
@@ -159,19 +163,24 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
     marked += r.marked;
     policed += r.policed;
     fanned_out += r.fanned_out;
+    trees += r.trees;
+    sets_with_trees += r.trees != 0;
     failing_sets += r.disagreements != 0;
     if (failing_sets >= 5) break;  // enough to debug; the rest would only repeat
   }
   std::printf(
       "differential: %zu rule sets, %zu frames, %zu punted rules, %zu failing sets "
-      "(%zu frames rewritten by actions, %zu marked, %zu sent with mirred copies, %zu policed)\n",
-      sets, total_frames, punted, failing_sets, rewritten, marked, fanned_out, policed);
+      "(%zu frames rewritten by actions, %zu marked, %zu sent with mirred copies, %zu policed; "
+      "%zu cut trees in %zu sets)\n",
+      sets, total_frames, punted, failing_sets, rewritten, marked, fanned_out, policed, trees,
+      sets_with_trees);
   EXPECT_EQ(failing_sets, 0u);
   if (sets >= 20) {  // the actions are exercised, not only compiled
     EXPECT_GT(rewritten, total_frames / 100);
     EXPECT_GT(marked, 0u);
     EXPECT_GT(policed, total_frames / 100);
     EXPECT_GT(fanned_out, 0u);
+    EXPECT_GT(sets_with_trees, sets / 20) << "seeds 3 mod 4 force cut trees";
   }
   EXPECT_GT(total_frames, sets * frames / 2);
 }

@@ -1,4 +1,4 @@
-// tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan] [--lookup auto|table|inline]
+// tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan] [--lookup auto|table|tree|tuples|inline]
 #include <fstream>
 #include <iostream>
 
@@ -11,7 +11,7 @@ namespace {
 
 int usage() {
   std::cerr << "usage: tc2xdp compile FILE [-o OUT] [--emit obj|llvm|asm|plan]"
-               " [--lookup auto|table|inline]\n"
+               " [--lookup auto|table|tree|tuples|inline]\n"
                "  obj (the default) writes FILE's name with .o unless -o is given; the other\n"
                "  forms go to stdout unless -o is given. -o - is stdout.\n"
                "  --lookup: the planner's choice between hash tables and inline compares\n"

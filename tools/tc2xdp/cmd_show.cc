@@ -17,7 +17,8 @@ namespace {
 
 uint64_t now_ns() {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // bpf_ktime_get_ns's clock
+  clock_gettime(CLOCK_MONOTONIC,
+                &ts);  // the counters use its coarse version: a tick behind at most
   return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
 }
 

@@ -118,7 +118,7 @@ int run_trace(const Args& args) {
   TraceArgs a;
   if (!parse_trace_args(args, a)) {
     std::cerr << "usage: tc2xdp trace FILE --pcap IN.pcap [--ifindex N] [--json] [--lookup "
-                 "auto|table|inline]\n";
+                 "auto|table|tree|tuples|inline]\n";
     return 2;
   }
   auto packets = runtime::read_pcap(a.pcap);

@@ -13,6 +13,8 @@ std::optional<plan::LookupPolicy> parse_lookup_policy(const std::string& text) {
   if (text == "auto") return plan::LookupPolicy::kCostModel;
   if (text == "table") return plan::LookupPolicy::kAlwaysTable;
   if (text == "inline") return plan::LookupPolicy::kInlineOnly;
+  if (text == "tree") return plan::LookupPolicy::kAlwaysTree;
+  if (text == "tuples") return plan::LookupPolicy::kNoTree;
   return std::nullopt;
 }
 

@@ -43,6 +43,11 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 inline constexpr const char* kTupleMap = "t2x_tuples";
 inline constexpr const char* kRecordMap = "t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
+// A table's cut tree (plan/lookup.h): nodes (u64 each), leaf entries (record ids), and a per-CPU
+// scratch holding the walk's key dimensions. Declared only when some table has a tree.
+inline constexpr const char* kTreeNodeMap = "t2x_tree_nodes";
+inline constexpr const char* kTreeEntryMap = "t2x_tree_ents";
+inline constexpr const char* kTreeKeyMap = "t2x_tree_key";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
 // u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.

@@ -62,6 +62,39 @@ struct TableBucket {
   std::array<uint32_t, kBucketCandidates> records{kNoRecord, kNoRecord, kNoRecord, kNoRecord};
 };
 
+// A cut tree over a table's key (HiCuts-style), for tables whose rules would need many tuples.
+// The program walks from the root: a cut node takes `bits` bits of one key dimension at `shift`
+// as the index of its child; a leaf lists the records to check, in ordinal order, the first
+// match winning. Dimensions: the packed words 0-3, then the source and destination ports in host
+// order (kTreePortDim + 0/1), cut from their top bits so a child is a port interval.
+// Rules a tree cannot separate within its bounds go to the next tree, built over them alone (wide
+// rules cut well on other bits), or past the last one under tuples (the table's residue); each
+// tree, like each tuple, is skipped once a rule at or below its floor matched. The nodes and leaves
+// are map data, but the tree is part of the shape: a rule it holds leaves or joins only by a
+// recompile.
+inline constexpr uint32_t kTreeMaxDepth = 10;     // cuts on any path: the program's unrolled steps
+inline constexpr uint32_t kTreeLeafRecords = 16;  // records a leaf lists at most
+inline constexpr uint8_t kTreePortDim = 4;
+inline constexpr uint32_t kTreeKeyDims = 8;  // the walk's key: u64 per dimension (6 used)
+
+struct TreeNode {
+  bool leaf = true;
+  uint8_t dim = 0, shift = 0, bits = 0;  // a cut: child = first + (key[dim] >> shift & 2^bits-1)
+  uint8_t count = 0;                     // a leaf: its entries
+  uint32_t first = 0;  // a cut: its first child (node index); a leaf: its first entry
+  bool operator==(const TreeNode&) const = default;
+};
+
+struct Tree {
+  std::vector<TreeNode> nodes;             // node 0 is the root; indexes are the tree's own
+  std::vector<uint32_t> entries;           // leaves' record ids
+  uint32_t node_base = 0, entry_base = 0;  // where they start in the plan's maps
+  uint32_t floor = 0;                      // the lowest ordinal it holds: skipped below it
+  uint32_t depth = 0;                      // the most cuts on a path to a leaf
+  uint32_t widest_leaf = 0;                // the most entries in a leaf
+  bool operator==(const Tree&) const = default;
+};
+
 struct Table {
   uint32_t chain = 0;
   std::vector<size_t> rules;  // Plan::rules indexes covered, classification order
@@ -71,6 +104,7 @@ struct Table {
   std::vector<uint32_t> goto_chains;  // the chains its records goto (the only targets coded)
   std::vector<Tuple> tuples;          // probe order: ascending floor
   std::vector<uint32_t> spares;       // its entries in the spares map, probed after the tuples
+  std::vector<Tree> trees;  // walked in order before the tuples, which then hold the residue
   // Data.
   std::vector<TableRecord> records;  // record id = the rule's stats slot
   std::vector<TableBucket> buckets;
@@ -108,5 +142,8 @@ std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket);
 std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record,
                                          const PlannedRule& planned);
 std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple, bool active);
+// A tree node as the program reads it, one u64: bits 0-7 kind (0 leaf, 1 cut), 8-15 dim, 16-23
+// shift, 24-31 bits (cut) or count (leaf), 32-63 the first child's or entry's index in the maps.
+uint64_t encode_tree_node(const Tree& tree, const TreeNode& node);
 
 }  // namespace tc2xdp::plan

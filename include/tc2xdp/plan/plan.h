@@ -149,6 +149,8 @@ struct Plan {
   uint32_t table_buckets = 0;  // the bucket map's size (with headroom)
   uint32_t table_records = 0;  // the record map's size (>= every record id + 1)
   uint32_t table_spares = 0;   // the spares map's size (every table's kSpareTuples entries)
+  uint32_t tree_nodes = 0;     // the tree maps' sizes: every table's tree nodes and leaf entries
+  uint32_t tree_entries = 0;
   // The planner's estimate of the instructions the verifier processes (its limit is 1M).
   uint64_t estimated_verifier_insns = 0;
   // Equal for two plans whose programs differ only in map contents.
@@ -167,7 +169,9 @@ struct RuleKey {
 // How the planner chooses between inline compares and hash tables.
 enum class LookupPolicy : uint8_t {
   kCostModel,    // tables where their estimated cost beats a linear scan
-  kAlwaysTable,  // every eligible run of prefs (tests, to exercise tables on small sets)
+  kAlwaysTable,  // every eligible run of prefs, tuples only (tests: tables on small sets)
+  kAlwaysTree,   // tables as kAlwaysTable, each with two cut trees from one-rule groups (tests)
+  kNoTree,       // the cost model's choice between inline and tables, but never a tree
   kInlineOnly,   // no tables (benchmarks' baseline)
 };
 

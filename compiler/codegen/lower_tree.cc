@@ -1,0 +1,126 @@
+// The cut trees' walks (plan/lookup.h), unrolled: the tree's depth in cut steps, each one node
+// read and one key dimension indexed by the node's own dim, then the leaf's records checked in
+// ordinal order until one matches. The key's dimensions go to a per-CPU scratch value first, so
+// a step reads its dimension at a variable offset instead of branching on which one it is (a
+// branch per dimension per step would multiply the verifier's paths).
+#include <string>
+#include <tuple>
+
+#include "codegen/bpf_module.h"
+#include "codegen/helpers.h"
+#include "codegen/lower_table_probe.h"
+
+namespace tc2xdp::codegen {
+
+void TableProbe::fill_tree_key() {
+  b_.CreateStore(b_.getInt32(0), maps_.id_slot);
+  llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, "tree.key");
+  llvm::BasicBlock* fill = fn_.create_block("tree.fill");
+  llvm::BasicBlock* filled = fn_.create_block("tree.filled");
+  b_.CreateCondBr(b_.CreateIsNull(key), filled, fill);  // never null: each walk checks again
+  b_.SetInsertPoint(fill);
+  for (uint32_t w = 0; w < table_.words; ++w)
+    b_.CreateAlignedStore(word(w), b_.CreateConstGEP1_32(i8_, key, 8 * w), llvm::Align(8));
+  // Only ports the table checks ranges of are cut on (and kept alive this far).
+  llvm::Value* const ports[2] = {table_.src_port_range ? key_.src_port_host : nullptr,
+                                 table_.dst_port_range ? key_.dst_port_host : nullptr};
+  for (uint32_t p = 0; p < 2; ++p) {
+    llvm::Value* port = ports[p] ? private_copy(b_, ports[p]) : b_.getInt64(0);
+    b_.CreateAlignedStore(port, b_.CreateConstGEP1_32(i8_, key, 8 * (plan::kTreePortDim + p)),
+                          llvm::Align(8));
+  }
+  b_.CreateBr(filled);
+  b_.SetInsertPoint(filled);
+}
+
+void TableProbe::walk_tree(const plan::Tree& tree) {
+  llvm::BasicBlock* none = fn_.create_block("tree.none");
+  llvm::BasicBlock* done = fn_.create_block("tree.done");
+  llvm::BasicBlock* leaf = fn_.create_block("tree.leaf");
+  std::vector<std::tuple<llvm::BasicBlock*, llvm::Value*, llvm::Value*>> found;
+
+  // Priority pruning: nothing in the tree can beat a best at or below its floor.
+  llvm::BasicBlock* walk = fn_.create_block("tree.walk");
+  b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), b_.getInt64(tree.floor)), none, walk);
+  b_.SetInsertPoint(walk);
+  // Nothing but the best so far stays in registers across the walk's map lookups (helper calls
+  // to LLVM, which clobber all but four registers): the node read last goes to a stack slot and
+  // the scratch is looked up again per step. Values kept across them would take callee-saved
+  // registers from those live around the table, and spill, on a stack that is tight already.
+  const auto node_now = [&] {
+    return b_.CreateAlignedLoad(i64_, maps_.leaf_slot, llvm::Align(8), /*isVolatile=*/true);
+  };
+  // A node: bits 0-7 kind (0 leaf), 8-15 dim, 16-23 shift, 24-31 bits, 32-63 first child.
+  llvm::Value* index = b_.getInt64(tree.node_base);
+  for (uint32_t step = 0; step <= tree.depth; ++step) {
+    const std::string n = "tree.step" + std::to_string(step);
+    b_.CreateStore(b_.CreateTrunc(index, i32_), maps_.id_slot);
+    llvm::Value* slot = map_lookup_elem(b_, maps_.tree_nodes->global, maps_.id_slot, n);
+    llvm::BasicBlock* read = fn_.create_block(n + ".read");
+    b_.CreateCondBr(b_.CreateIsNull(slot), none, read);
+    b_.SetInsertPoint(read);
+    llvm::Value* node = load_at(slot, 0, i64_);
+    b_.CreateAlignedStore(node, maps_.leaf_slot, llvm::Align(8), /*isVolatile=*/true);
+    llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node, b_.getInt64(0xff)), b_.getInt64(0));
+    if (step == tree.depth) {  // the planner puts only leaves this deep
+      b_.CreateCondBr(is_leaf, leaf, none);
+      break;
+    }
+    llvm::BasicBlock* cut = fn_.create_block(n + ".cut");
+    b_.CreateCondBr(is_leaf, leaf, cut);
+    b_.SetInsertPoint(cut);
+    b_.CreateStore(b_.getInt32(0), maps_.id_slot);
+    llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, n + ".key");
+    llvm::BasicBlock* keyed = fn_.create_block(n + ".keyed");
+    b_.CreateCondBr(b_.CreateIsNull(key), none, keyed);
+    b_.SetInsertPoint(keyed);
+    node = node_now();
+    llvm::Value* dim =
+        b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(8)), b_.getInt64(plan::kTreeKeyDims - 1));
+    llvm::Value* shift = b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(16)), b_.getInt64(63));
+    llvm::Value* bits = b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(24)), b_.getInt64(15));
+    llvm::Value* value =
+        load_at(b_.CreateGEP(i8_, key, b_.CreateShl(dim, b_.getInt64(3))), 0, i64_);
+    llvm::Value* window = b_.CreateSub(b_.CreateShl(b_.getInt64(1), bits), b_.getInt64(1));
+    llvm::Value* child = b_.CreateAnd(b_.CreateLShr(value, shift), window);
+    index = blind(b_.CreateAdd(b_.CreateLShr(node, b_.getInt64(32)), child));
+  }
+
+  b_.SetInsertPoint(leaf);
+  for (uint32_t i = 0; i < tree.widest_leaf; ++i) {
+    const std::string n = "tree.e" + std::to_string(i);
+    llvm::Value* leaf_node = node_now();
+    llvm::Value* count = b_.CreateAnd(b_.CreateLShr(leaf_node, b_.getInt64(24)), b_.getInt64(0xff));
+    llvm::Value* first = b_.CreateLShr(leaf_node, b_.getInt64(32));
+    llvm::BasicBlock* entry = fn_.create_block(n);
+    b_.CreateCondBr(b_.CreateICmpULE(blind(count), b_.getInt64(i)), none, entry);
+    b_.SetInsertPoint(entry);
+    b_.CreateStore(b_.CreateTrunc(b_.CreateAdd(first, b_.getInt64(i)), i32_), maps_.id_slot);
+    llvm::Value* at = map_lookup_elem(b_, maps_.tree_entries->global, maps_.id_slot, n + ".at");
+    llvm::BasicBlock* fetch = fn_.create_block(n + ".fetch");
+    b_.CreateCondBr(b_.CreateIsNull(at), none, fetch);
+    b_.SetInsertPoint(fetch);
+    llvm::Value* id = b_.CreateZExt(load_at(at, 0, i32_), i64_, n + ".id");
+    // Entries are in ordinal order, as bucket candidates are (an earlier tree set the best).
+    const Candidate candidate = check_candidate(n, id, none, [] {});
+    found.emplace_back(b_.GetInsertBlock(), candidate.ordinal, id);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(candidate.next);
+  }
+  b_.CreateBr(none);
+
+  b_.SetInsertPoint(none);
+  found.emplace_back(none, best_ordinal_, best_record_);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+  llvm::PHINode* ordinal = b_.CreatePHI(i64_, found.size(), "tree.best_ordinal");
+  llvm::PHINode* record = b_.CreatePHI(i64_, found.size(), "tree.best_record");
+  for (const auto& [from, o, r] : found) {
+    ordinal->addIncoming(o, from);
+    record->addIncoming(r, from);
+  }
+  best_ordinal_ = optimization_barrier(b_, ordinal);
+  best_record_ = optimization_barrier(b_, record);
+}
+
+}  // namespace tc2xdp::codegen
