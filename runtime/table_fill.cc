@@ -68,6 +68,7 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     count += 2;
   }
   for (const auto& w : writes) {
+    if (!w.touches_bucket) continue;
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <set>
 
 #include "lookup_tables.h"
 #include "police_plan.h"
@@ -14,6 +15,19 @@ namespace {
 uint32_t first_pref(const Plan& plan, const ChainUnit& unit) {
   if (unit.kind == ChainUnit::Kind::kInlineRule) return plan.rules[unit.index].pref;
   return plan.rules[plan.tables[unit.index].rules.front()].pref;
+}
+
+// A bit of the table's packed words no component covers: always zero in the packet's key, so a
+// record whose value has it set never matches.
+std::optional<uint32_t> poison_bit(const Table& table) {
+  std::vector<uint64_t> used(table.words, 0);
+  for (const PackedComponent& pc : table.layout) {
+    const unsigned bits = pc.component.bits();
+    used[pc.word] |= (bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1) << pc.shift;
+  }
+  for (uint32_t w = 0; w < table.words; ++w)
+    if (~used[w]) return 64 * w + static_cast<uint32_t>(std::countr_one(used[w]));
+  return std::nullopt;
 }
 
 int popcount(const std::vector<uint64_t>& words) {
@@ -52,6 +66,16 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
         top = std::max(top, r.ordinal & 0xffff);
         ordinals_[pr.stats_slot] = r.ordinal;
         by_record[pr.stats_slot] = {pr.chain, pr.pref, pr.handle};
+      }
+      if (!table.trees.empty() && poison_bit(table)) {
+        std::set<uint32_t> in_buckets;
+        for (const TableBucket& b : table.buckets)
+          in_buckets.insert(b.records.begin(), b.records.end());
+        for (size_t i = 0; i < table.records.size(); ++i) {
+          const PlannedRule& pr = plan_.rules[table.records[i].rule];
+          if (!in_buckets.contains(pr.stats_slot))
+            tree_held_[{pr.chain, pr.pref, pr.handle}] = {state.plan_index, i};
+        }
       }
       for (const TableBucket& b : table.buckets) {
         Bytes key = encode_table_key(plan_.table_layout, b);
@@ -259,7 +283,26 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   return write;
 }
 
+std::optional<TableWrite> TablePatcher::remove_from_tree(const RuleKey& key, std::string& why) {
+  const auto [table_index, record_index] = tree_held_.at(key);
+  const Table& table = plan_.tables[table_index];
+  const TableRecord& record = table.records[record_index];
+  const auto bit = poison_bit(table);
+  if (!bit) return why = "its table packs every bit", std::nullopt;
+  TableWrite write{key, {}, slots_.at(key), std::nullopt, {}, std::nullopt};
+  write.touches_bucket = false;
+  Bytes bytes = encode_table_record(plan_.table_layout, record, plan_.rules[record.rule]);
+  bytes[plan_.table_layout.value_offset(*bit / 64) + *bit % 64 / 8] |=
+      static_cast<uint8_t>(1u << (*bit % 8));
+  write.record = std::move(bytes);
+  ordinals_.erase(write.slot);
+  tree_held_.erase(key);
+  slots_.erase(key);  // the slot stays taken: slot_taken_ is never cleared for it
+  return write;
+}
+
 std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {
+  if (tree_held_.contains(key)) return remove_from_tree(key, why);
   auto filed = bucket_of_.find(key);
   if (filed == bucket_of_.end()) return why = "the filter is not in a table", std::nullopt;
   const uint32_t slot = slots_.at(key);

@@ -41,6 +41,7 @@ struct TableWrite {
   std::optional<Bytes> record;  // adds: the record at id `slot`, written before the bucket
   Bytes bucket_key;             // the bucket replaced whole (one atomic hash update) ...
   std::optional<Bytes> bucket;  // ... with this value, or deleted when nullopt
+  bool touches_bucket = true;   // false: a rule a cut tree holds, taken out by its record alone
   // A redirect target new to the program: devmap slot and ifindex, written before the record.
   std::optional<std::pair<uint32_t, uint32_t>> devmap;
 };
@@ -58,10 +59,18 @@ class TablePatcher {
 
   // Takes the rule out of its bucket. Its record stays (no bucket names it); its slot is reused
   // only after kSlotQuarantine, when no packet that read the old bucket can still be running.
+  // A rule a cut tree holds (whose leaves cannot change in place) keeps its leaf entries: its
+  // record is rewritten with one bit of its value set where the table packs nothing, so it
+  // never matches again. That bit's byte is the only one that changes, so a packet reading the
+  // record meanwhile sees it whole, before or after. Its slot is never reused while the tree
+  // lives: a leaf lists its entries in ordinal order, and another rule's ordinal there would
+  // end the walk early.
   std::optional<TableWrite> remove(const RuleKey& key, std::string& why);
 
-  // Whether the rule has a record in a bucket (so remove can take it out).
-  bool is_filed(const RuleKey& key) const { return bucket_of_.contains(key); }
+  // Whether the rule has a record in a bucket or a tree (so remove can take it out).
+  bool is_filed(const RuleKey& key) const {
+    return bucket_of_.contains(key) || tree_held_.contains(key);
+  }
 
   // Every rule's stats slot, as the live program counts them.
   const std::map<RuleKey, uint32_t>& slots() const { return slots_; }
@@ -95,6 +104,9 @@ class TablePatcher {
   std::map<Bytes, Bucket> buckets_;        // encoded key -> record ids, as in the map
   std::map<uint32_t, uint32_t> ordinals_;  // record id -> ordinal
   std::map<RuleKey, Bytes> bucket_of_;     // rules with a record: the key of their bucket
+  // Rules cut trees hold: (table, record) in plan_, for those whose table has a bit to poison.
+  std::map<RuleKey, std::pair<size_t, size_t>> tree_held_;
+  std::optional<TableWrite> remove_from_tree(const RuleKey& key, std::string& why);
   std::map<RuleKey, uint32_t> slots_;
   std::vector<bool> slot_taken_;  // by slot; sized min(stats, records) capacity
   std::vector<std::pair<std::chrono::steady_clock::time_point, uint32_t>> quarantine_;
