@@ -23,7 +23,8 @@ struct TableMaps {
   llvm::AllocaInst* key_slot = nullptr;
   llvm::AllocaInst* id_slot = nullptr;
   llvm::AllocaInst* packed_slot = nullptr;  // the packet's packed key words
-  llvm::AllocaInst* leaf_slot = nullptr;    // a cut tree's leaf node while its entries are read
+  llvm::AllocaInst* tree_node_slot =
+      nullptr;  // a cut tree walk's node read last (see lower_tree.cc)
 };
 
 // The record that won, as i32 values (RecordKind, stats slot, last, arg).

@@ -48,7 +48,7 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   // the scratch is looked up again per step. Values kept across them would take callee-saved
   // registers from those live around the table, and spill, on a stack that is tight already.
   const auto node_now = [&] {
-    return b_.CreateAlignedLoad(i64_, maps_.leaf_slot, llvm::Align(8), /*isVolatile=*/true);
+    return b_.CreateAlignedLoad(i64_, maps_.tree_node_slot, llvm::Align(8), /*isVolatile=*/true);
   };
   // A node: bits 0-7 kind (0 leaf), 8-15 dim, 16-23 shift, 24-31 bits, 32-63 first child.
   llvm::Value* index = b_.getInt64(tree.node_base);
@@ -60,7 +60,7 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
     b_.CreateCondBr(b_.CreateIsNull(slot), none, read);
     b_.SetInsertPoint(read);
     llvm::Value* node = load_at(slot, 0, i64_);
-    b_.CreateAlignedStore(node, maps_.leaf_slot, llvm::Align(8), /*isVolatile=*/true);
+    b_.CreateAlignedStore(node, maps_.tree_node_slot, llvm::Align(8), /*isVolatile=*/true);
     llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node, b_.getInt64(0xff)), b_.getInt64(0));
     if (step == tree.depth) {  // the planner puts only leaves this deep
       b_.CreateCondBr(is_leaf, leaf, none);
