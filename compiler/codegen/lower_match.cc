@@ -17,8 +17,7 @@ class MismatchBuilder {
   void masked(llvm::Value* value, uint64_t mask, uint64_t expected, unsigned bits) {
     if (!value) return never();
     value = private_copy(b_, value);
-    const uint64_t all_ones = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-    if (mask != all_ones) value = b_.CreateAnd(value, b_.getInt64(mask));
+    if (mask != plan::ones(bits)) value = b_.CreateAnd(value, b_.getInt64(mask));
     terms_.push_back(b_.CreateXor(value, b_.getInt64(expected & mask)));
   }
   // min <= value <= max for a host-order value: (d | (max - min - d)) has its sign bit set iff

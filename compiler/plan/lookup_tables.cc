@@ -95,6 +95,12 @@ void assign_ordinals(const Plan& plan, std::vector<std::pair<size_t, uint32_t>>&
     for (size_t i = 0; i < members.size(); ++i) members[i].second = static_cast<uint32_t>(i);
 }
 
+// The probe order: ascending floors (ties in filing order).
+void sort_by_floor(std::vector<Tuple>& tuples) {
+  std::stable_sort(tuples.begin(), tuples.end(),
+                   [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
+}
+
 class TableBuilder {
  public:
   TableBuilder(Plan& plan, const ir::RuleSet& rules) : plan_(plan), rules_(rules) {}
@@ -146,8 +152,7 @@ class TableBuilder {
       table.rules.push_back(index);
       table.records.push_back(std::move(r));
     }
-    std::stable_sort(table.tuples.begin(), table.tuples.end(),
-                     [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
+    sort_by_floor(table.tuples);
     return table;
   }
 
@@ -208,8 +213,7 @@ class TableBuilder {
     out.tuples.clear();
     out.buckets.clear();
     for (size_t i : built.residue) file(out, table.records[i], ids[i]);
-    std::stable_sort(out.tuples.begin(), out.tuples.end(),
-                     [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
+    sort_by_floor(out.tuples);
     out.trees = std::move(built.trees);
     return out;
   }
@@ -239,8 +243,7 @@ std::vector<uint64_t> relaxed_mask(const std::vector<uint64_t>& mask,
     const unsigned bits = pc.component.bits();
     const unsigned grain = bits >= 32 ? kAddressGrain : 8;
     for (unsigned at = 0; at + grain <= bits; at += grain) {
-      const uint64_t part = (grain >= 64 ? ~uint64_t{0} : ((uint64_t{1} << grain) - 1))
-                            << (pc.shift + at);
+      const uint64_t part = ones(grain) << (pc.shift + at);
       if ((mask[pc.word] & part) == part) out[pc.word] |= part;
     }
   }

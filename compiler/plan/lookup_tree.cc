@@ -46,6 +46,14 @@ struct Region {
   std::array<uint32_t, 2> port_first{};  // ... and so the lowest port of the node's interval
 };
 
+// Which port a packed component is: 0 source, 1 destination; nullopt for any other.
+std::optional<size_t> port_of(const Component& c) {
+  if (c.kind != Component::Kind::kField) return std::nullopt;
+  if (c.index == static_cast<uint8_t>(ir::Field::kSrcPort)) return 0;
+  if (c.index == static_cast<uint8_t>(ir::Field::kDstPort)) return 1;
+  return std::nullopt;
+}
+
 struct Cut {
   uint8_t dim = 0, shift = 0, bits = 0;
 };
@@ -140,14 +148,12 @@ class TreeBuilder {
     t.ports = {r.src_port, r.dst_port};
     // An exact port in the packed key is a one-port range to the port dimensions.
     for (const PackedComponent& pc : table.layout) {
-      if (pc.component.kind != Component::Kind::kField) continue;
-      const auto field = static_cast<ir::Field>(pc.component.index);
-      const size_t p = field == ir::Field::kSrcPort ? 0 : field == ir::Field::kDstPort ? 1 : 2;
-      if (p == 2 || ((r.mask[pc.word] >> pc.shift) & 0xffff) != 0xffff) continue;
+      const std::optional<size_t> p = port_of(pc.component);
+      if (!p || ((r.mask[pc.word] >> pc.shift) & 0xffff) != 0xffff) continue;
       const auto port =
           static_cast<uint16_t>(le_of_host((r.value[pc.word] >> pc.shift) & 0xffff, 2));
-      t.ports[p].min = std::max(t.ports[p].min, port);
-      t.ports[p].max = std::min(t.ports[p].max, port);
+      t.ports[*p].min = std::max(t.ports[*p].min, port);
+      t.ports[*p].max = std::min(t.ports[*p].max, port);
     }
     return t;
   }
@@ -318,12 +324,9 @@ uint32_t narrow_dims(const Table& table, const TreeRule& rule) {
   uint32_t out = 0;
   for (size_t i = 0; i < table.layout.size() && i < 30; ++i) {
     const PackedComponent& pc = table.layout[i];
-    if (pc.component.kind == Component::Kind::kField &&
-        (pc.component.index == static_cast<uint8_t>(ir::Field::kSrcPort) ||
-         pc.component.index == static_cast<uint8_t>(ir::Field::kDstPort)))
-      continue;  // as a port dimension
+    if (port_of(pc.component)) continue;  // as a port dimension
     const unsigned bits = pc.component.bits();
-    const uint64_t m = (rule.mask[pc.word] >> pc.shift) & (bits >= 64 ? ~0ull : (1ull << bits) - 1);
+    const uint64_t m = (rule.mask[pc.word] >> pc.shift) & ones(bits);
     if (2 * static_cast<unsigned>(std::popcount(m)) >= bits) out |= 1u << i;
   }
   for (size_t p = 0; p < 2; ++p)

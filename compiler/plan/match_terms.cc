@@ -13,10 +13,6 @@ bool is_vlan_tpid(uint16_t t) {
   return t == 0x8100 || t == 0x88a8;
 }
 
-uint64_t ones(unsigned bits) {
-  return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-}
-
 // bytes[offset, offset + n) read as a little-endian integer (n <= 8).
 uint64_t le_word(const ir::Bytes16& bytes, size_t offset, size_t n) {
   uint64_t v = 0;

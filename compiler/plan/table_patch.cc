@@ -22,8 +22,7 @@ uint32_t first_pref(const Plan& plan, const ChainUnit& unit) {
 std::optional<uint32_t> poison_bit(const Table& table) {
   std::vector<uint64_t> used(table.words, 0);
   for (const PackedComponent& pc : table.layout) {
-    const unsigned bits = pc.component.bits();
-    used[pc.word] |= (bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1) << pc.shift;
+    used[pc.word] |= ones(pc.component.bits()) << pc.shift;
   }
   for (uint32_t w = 0; w < table.words; ++w)
     if (~used[w]) return 64 * w + static_cast<uint32_t>(std::countr_one(used[w]));
@@ -67,14 +66,15 @@ TablePatcher::TablePatcher(const Plan& plan, PlanOptions options)
         ordinals_[pr.stats_slot] = r.ordinal;
         by_record[pr.stats_slot] = {pr.chain, pr.pref, pr.handle};
       }
-      if (!table.trees.empty() && poison_bit(table)) {
+      const std::optional<uint32_t> poison = poison_bit(table);
+      if (!table.trees.empty() && poison) {
         std::set<uint32_t> in_buckets;
         for (const TableBucket& b : table.buckets)
           in_buckets.insert(b.records.begin(), b.records.end());
         for (size_t i = 0; i < table.records.size(); ++i) {
           const PlannedRule& pr = plan_.rules[table.records[i].rule];
           if (!in_buckets.contains(pr.stats_slot))
-            tree_held_[{pr.chain, pr.pref, pr.handle}] = {state.plan_index, i};
+            tree_held_[{pr.chain, pr.pref, pr.handle}] = {state.plan_index, i, *poison};
         }
       }
       for (const TableBucket& b : table.buckets) {
@@ -283,17 +283,15 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   return write;
 }
 
-std::optional<TableWrite> TablePatcher::remove_from_tree(const RuleKey& key, std::string& why) {
-  const auto [table_index, record_index] = tree_held_.at(key);
-  const Table& table = plan_.tables[table_index];
-  const TableRecord& record = table.records[record_index];
-  const auto bit = poison_bit(table);
-  if (!bit) return why = "its table packs every bit", std::nullopt;
+TableWrite TablePatcher::remove_from_tree(const RuleKey& key) {
+  const TreeHeld held = tree_held_.at(key);
+  const TableRecord& record = plan_.tables[held.table].records[held.record];
+  const uint32_t bit = held.poison_bit;
   TableWrite write{key, {}, slots_.at(key), std::nullopt, {}, std::nullopt};
   write.touches_bucket = false;
   Bytes bytes = encode_table_record(plan_.table_layout, record, plan_.rules[record.rule]);
-  bytes[plan_.table_layout.value_offset(*bit / 64) + *bit % 64 / 8] |=
-      static_cast<uint8_t>(1u << (*bit % 8));
+  bytes[plan_.table_layout.value_offset(bit / 64) + bit % 64 / 8] |=
+      static_cast<uint8_t>(1u << (bit % 8));
   write.record = std::move(bytes);
   ordinals_.erase(write.slot);
   tree_held_.erase(key);
@@ -302,7 +300,7 @@ std::optional<TableWrite> TablePatcher::remove_from_tree(const RuleKey& key, std
 }
 
 std::optional<TableWrite> TablePatcher::remove(const RuleKey& key, std::string& why) {
-  if (tree_held_.contains(key)) return remove_from_tree(key, why);
+  if (tree_held_.contains(key)) return remove_from_tree(key);
   auto filed = bucket_of_.find(key);
   if (filed == bucket_of_.end()) return why = "the filter is not in a table", std::nullopt;
   const uint32_t slot = slots_.at(key);

@@ -64,6 +64,11 @@ struct MatchTerms {
 struct PlannedRule;
 MatchTerms match_terms(const ir::Match& match, const PlannedRule& planned);
 
+// The low `bits` bits set (all 64 from 64 on).
+inline uint64_t ones(unsigned bits) {
+  return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+}
+
 // The value as a host-order ethertype etc. reads, given its network-order encoding n bytes wide.
 inline uint64_t le_of_host(uint64_t host, size_t n) {
   uint64_t v = 0;

@@ -104,9 +104,13 @@ class TablePatcher {
   std::map<Bytes, Bucket> buckets_;        // encoded key -> record ids, as in the map
   std::map<uint32_t, uint32_t> ordinals_;  // record id -> ordinal
   std::map<RuleKey, Bytes> bucket_of_;     // rules with a record: the key of their bucket
-  // Rules cut trees hold: (table, record) in plan_, for those whose table has a bit to poison.
-  std::map<RuleKey, std::pair<size_t, size_t>> tree_held_;
-  std::optional<TableWrite> remove_from_tree(const RuleKey& key, std::string& why);
+  // Rules cut trees hold, in tables with a bit to poison: where their record is in plan_.
+  struct TreeHeld {
+    size_t table = 0, record = 0;
+    uint32_t poison_bit = 0;  // a packed bit no component covers (always zero in the key)
+  };
+  std::map<RuleKey, TreeHeld> tree_held_;
+  TableWrite remove_from_tree(const RuleKey& key);
   std::map<RuleKey, uint32_t> slots_;
   std::vector<bool> slot_taken_;  // by slot; sized min(stats, records) capacity
   std::vector<std::pair<std::chrono::steady_clock::time_point, uint32_t>> quarantine_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "plan_for.h"
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::plan {
@@ -26,13 +27,6 @@ ir::Rule ipv4_rule(uint32_t pref, uint32_t dst, int prefix_len, uint16_t dport,
   ir::Control c{verdict, 0};
   r.actions = {ir::Action{ir::GactAction{c}, c, std::nullopt}};
   return r;
-}
-
-Plan plan_for(const ir::RuleSet& set, LookupPolicy policy) {
-  Diagnostics d;
-  PlanOptions options;
-  options.lookup = policy;
-  return make_plan(set, options, d);
 }
 
 ir::RuleSet many_rules(size_t n) {

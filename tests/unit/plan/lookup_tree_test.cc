@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 
+#include "plan_for.h"
 #include "tc2xdp/plan/plan.h"
 
 namespace tc2xdp::plan {
@@ -70,13 +71,6 @@ ir::RuleSet classbench_like(size_t n, uint32_t seed) {
     EXPECT_TRUE(set.apply({ir::CommandOp::kAdd, rule_of(i + 1, s)}, d)) << d.to_string();
   }
   return set;
-}
-
-Plan plan_for(const ir::RuleSet& set, LookupPolicy policy) {
-  Diagnostics d;
-  PlanOptions options;
-  options.lookup = policy;
-  return make_plan(set, options, d);
 }
 
 // A point of the table's key space: packed words and the two host-order ports.
