@@ -1,10 +1,15 @@
 // Parser lowering: the flow dissector as the reference interpreter specifies it
-// (runtime/reference/dissector.cc, after __skb_flow_dissect with cls_flower's flags). Its loop is
-// unrolled into stages sharing one header budget (MAX_FLOW_DISSECT_HDRS):
-//   link: VLAN tags, PPPoE, HSR/PRP, repeated; on to IPv4, IPv6, ARP or MPLS, else done
+// (runtime/reference/dissector.cc, after __skb_flow_dissect with cls_flower's flags). Its loop
+// becomes stages sharing one header budget (MAX_FLOW_DISSECT_HDRS):
+//   link: VLAN tags, PPPoE, HSR/PRP, 16 unrolled passes; on to IPv4, IPv6, ARP or MPLS
 //   ipv4 / ipv6: the network header; ipv4 fragments end here
-//   transport: IPv6 extension headers, tcp flags, ICMP, ports; MPLS-in-IP back to mpls
-//   mpls: one label stack entry per pass, to the bottom of the stack
+//   transport: IPv6 extension headers, tcp flags, ICMP, ports, a loop; MPLS-in-IP on to mpls
+//   mpls: one label stack entry per step, to the bottom of the stack
+// The transport passes are a real BPF loop, not 16 copies: LLVM's time, most of a shape change's
+// latency, scales with the code. The link passes stay unrolled: as a loop, their branches (which
+// tag, which VLAN depth) multiply the verifier's states per pass, because it stores few states
+// inside loops to prune against (seen as "program too large" on generated rule sets; may_goto did
+// not help).
 // State lives in entry-block stack slots (SROA makes it SSA). Header offsets are blinded and
 // bounded when read (see verifier_hints.h), so the verifier checks each stage once rather than
 // once per header layout that leads there.
@@ -100,11 +105,21 @@ class Parser {
   }
   llvm::ConstantInt* eth(uint16_t ethertype) { return b_.getInt16(le_of_host(ethertype, 2)); }
   void set_proto(uint16_t ethertype) { b_.CreateStore(eth(ethertype), proto_); }
-  // The budget: ++hdrs <= 15 continues at `next`, otherwise dissection ends.
-  void again(llvm::BasicBlock* next) {
+  // The budget: ++hdrs <= 15 continues at `next`, otherwise dissection ends. The budget is
+  // blinded, so the stages after it are verified once, not once per header count. A loop's back
+  // edge also counts its passes in `trips`, a value the verifier tracks exactly: each pass is a
+  // new state to it, where the blinded budget alone would look like the same state again
+  // ("infinite loop detected"). The budget ends a loop first; the pass bound restates it.
+  void again(llvm::BasicBlock* next, llvm::AllocaInst* trips = nullptr) {
     llvm::Value* used = b_.CreateAdd(blind(get(hdrs_)), b_.getInt64(1));
     store(hdrs_, used);
-    b_.CreateCondBr(b_.CreateICmpULE(used, b_.getInt64(kMaxHeaders)), next, done_);
+    llvm::Value* go_on = b_.CreateICmpULE(used, b_.getInt64(kMaxHeaders));
+    if (trips) {
+      llvm::Value* pass = b_.CreateAdd(get(trips), b_.getInt64(1));
+      store(trips, pass);
+      go_on = b_.CreateAnd(go_on, b_.CreateICmpULE(pass, b_.getInt64(kMaxHeaders)));
+    }
+    b_.CreateCondBr(go_on, next, done_);
   }
 
   void ethernet();
@@ -407,14 +422,17 @@ void Parser::arp() {
 void Parser::transport_stage() {
   const bool tcp_flags = wants(Field::kTcpFlags);
   const bool icmp = wants(Field::kIcmpType) || wants(Field::kIcmpCode);
-  for (int n = 0; n <= kMaxHeaders; ++n) {
-    llvm::BasicBlock* next = n < kMaxHeaders ? fn_.create_block("transport") : done_;
+  // transport_ (entered from ipv4 and ipv6) is the loop's preheader: the pass count starts there.
+  llvm::AllocaInst* trips = slot(i64_, "transport_passes");
+  llvm::BasicBlock* pass = fn_.create_block("transport.pass");
+  b_.CreateBr(pass);
+  {
     // After the protocol step: read the ports, then go where the step said.
     llvm::BasicBlock* port_step = fn_.create_block("ports");
     b_.SetInsertPoint(port_step);
     enum Then : uint32_t { kDone, kIpProtoAgain, kProtoAgain };
     llvm::PHINode* then = b_.CreatePHI(b_.getInt32Ty(), 4, "then");
-    b_.SetInsertPoint(transport_);
+    b_.SetInsertPoint(pass);
     auto go = [&](Then t) {
       then->addIncoming(b_.getInt32(t), b_.GetInsertBlock());
       b_.CreateBr(port_step);
@@ -502,10 +520,9 @@ void Parser::transport_stage() {
     after->addCase(b_.getInt32(kIpProtoAgain), fn_.create_block("l4.again"));
     after->addCase(b_.getInt32(kProtoAgain), fn_.create_block("l4.mpls_again"));
     b_.SetInsertPoint(after->getSuccessor(1));
-    again(next);
+    again(pass, trips);
     b_.SetInsertPoint(after->getSuccessor(2));
     again(mpls_);
-    transport_ = next;
   }
 }
 
