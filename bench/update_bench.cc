@@ -266,15 +266,21 @@ int main(int argc, char** argv) {
         uint32_t writes = 0;
         bool all_as_named = true;
         std::string last_refusal;
+        std::vector<std::pair<std::string, double>> last_phases;
         for (int r = 0; r < count; ++r) {
           const Applied a = apply_delta_and_wait(*dp, adds, stats.get());
           effect.push_back(a.effect_us);
           call.push_back(a.call_us);
           writes = std::max(writes, a.report.map_writes);
           all_as_named &= a.report.data_only == in_place;
+          last_phases = a.report.phases_ms;
           if (in_place && !a.report.not_in_place.empty()) last_refusal = a.report.not_in_place;
+          // Back to the base shape: a delete in place would keep the wider program live, and
+          // the next add of the rule would go in as data.
           tc2xdp::Diagnostics diags;
-          if (!dp->apply(dels, diags)) return 1;
+          rt::ApplyOptions restore;
+          restore.recompile = !in_place;
+          if (!dp->apply(dels, diags, restore)) return 1;
         }
         if (!last_refusal.empty())
           std::printf("        (not in place: %s)\n", last_refusal.c_str());
@@ -282,6 +288,12 @@ int main(int argc, char** argv) {
                     bench::percentile(effect, 0.5), bench::percentile(effect, 0.99),
                     bench::percentile(call, 0.5), writes,
                     all_as_named ? "" : "  (path differed from its name!)");
+        if (!last_phases.empty()) {
+          std::printf("        (last run:");
+          for (const auto& [phase, ms] : last_phases)
+            std::printf(" %s %.1f ms,", phase.c_str(), ms);
+          std::printf(")\n");
+        }
       }
     }
   }

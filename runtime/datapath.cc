@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "datapath_live.h"
@@ -98,6 +99,21 @@ Status reset_new_slots(int stats_fd, const plan::Plan& plan,
   return Ok{};
 }
 
+// Splits an apply's wall time into named phases, for ApplyReport::phases_ms.
+class PhaseClock {
+ public:
+  void mark(const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    phases_.emplace_back(phase, std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+  std::vector<std::pair<std::string, double>> take() { return std::move(phases_); }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, double>> phases_;
+};
+
 }  // namespace
 
 Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet& rules,
@@ -106,6 +122,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   if (!ifindex)
     return Error{"apply rules to " + ifname, ENODEV,
                  "no such device in this network namespace ('ip link' lists them)"};
+  PhaseClock clock;
   auto lock = StateLock::acquire(ifname, options.paths);
   if (!lock) return lock.error();
   const std::string pins = pin_dir(options.paths, ifname);
@@ -161,6 +178,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   }
   diags.append(plan_diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
+  clock.mark("read state, plan");
 
   if (*saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
       !(*saved)->tables_edited) {
@@ -191,8 +209,10 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     }
   }
 
+  clock.mark("diff against live");
   auto program = options.compiler ? options.compiler(rules, plan) : codegen::compile(rules, plan);
   if (!program) return program.error();
+  clock.mark("compile");
 
   ApplyReport report;
   LoadOptions load_options;
@@ -210,6 +230,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   }
   auto object = BpfObject::load(program->object, load_options);
   if (!object) return object.error();
+  clock.mark("load, verify");
   auto prog_fd = object->program_fd(codegen::kProgramName);
   if (!prog_fd) return prog_fd.error();
   auto stats_fd = object->map_fd(codegen::kStatsMap);
@@ -228,6 +249,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       !s)
     return s.error();
   report.verified_instructions = verified_instructions(*prog_fd).value_or(0);
+  clock.mark("fill maps");
 
   // Everything that can fail without touching the interface has run. Now attach or swap.
   report.mode = *saved ? (*saved)->mode : options.mode;
@@ -252,6 +274,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
     report.attached_now = true;
   }
   if (auto s = place_tc_copies(plan, *object, *ifindex, pins + "/tc_link"); !s) return s.error();
+  clock.mark("attach or swap");
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
@@ -269,6 +292,8 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       return Error{"pin counters of " + ifname, errno, ""};
   }
   if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s) return s.error();
+  clock.mark("pin, write state");
+  report.phases_ms = clock.take();
   return report;
 }
 
@@ -382,9 +407,13 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   auto report = Datapath::apply(ifname_, next, swap, diags);
   if (!report) return report;
   report->not_in_place = not_in_place;
+  const auto reopen_start = std::chrono::steady_clock::now();
   auto reopened = Datapath::open(ifname_, paths_);
   if (!reopened) return reopened.error();
   *this = std::move(*reopened);
+  report->phases_ms.emplace_back("reopen", std::chrono::duration<double, std::milli>(
+                                               std::chrono::steady_clock::now() - reopen_start)
+                                               .count());
   return report;
 }
 

@@ -1,15 +1,14 @@
 // Parser lowering: the flow dissector as the reference interpreter specifies it
 // (runtime/reference/dissector.cc, after __skb_flow_dissect with cls_flower's flags). Its loop
 // becomes stages sharing one header budget (MAX_FLOW_DISSECT_HDRS):
-//   link: VLAN tags, PPPoE, HSR/PRP, 16 unrolled passes; on to IPv4, IPv6, ARP or MPLS
+//   link: VLAN tags and HSR/PRP, a loop; PPPoE, IPv4, IPv6, ARP or MPLS leave it, else done
 //   ipv4 / ipv6: the network header; ipv4 fragments end here
 //   transport: IPv6 extension headers, tcp flags, ICMP, ports, a loop; MPLS-in-IP on to mpls
 //   mpls: one label stack entry per step, to the bottom of the stack
-// The transport passes are a real BPF loop, not 16 copies: LLVM's time, most of a shape change's
-// latency, scales with the code. The link passes stay unrolled: as a loop, their branches (which
-// tag, which VLAN depth) multiply the verifier's states per pass, because it stores few states
-// inside loops to prune against (seen as "program too large" on generated rule sets; may_goto did
-// not help).
+// The loops are real BPF loops, not 16 unrolled copies each: LLVM's time, most of a shape
+// change's latency, scales with the code. The verifier walks them pass by pass, and inside a loop
+// it stores few states to prune against, so every path that goes around must reach the head in
+// the same state, or the paths multiply per pass: see again().
 // State lives in entry-block stack slots (SROA makes it SSA). Header offsets are blinded and
 // bounded when read (see verifier_hints.h), so the verifier checks each stage once rather than
 // once per header layout that leads there.
@@ -106,11 +105,18 @@ class Parser {
   llvm::ConstantInt* eth(uint16_t ethertype) { return b_.getInt16(le_of_host(ethertype, 2)); }
   void set_proto(uint16_t ethertype) { b_.CreateStore(eth(ethertype), proto_); }
   // The budget: ++hdrs <= 15 continues at `next`, otherwise dissection ends. The budget is
-  // blinded, so the stages after it are verified once, not once per header count. A loop's back
-  // edge also counts its passes in `trips`, a value the verifier tracks exactly: each pass is a
-  // new state to it, where the blinded budget alone would look like the same state again
-  // ("infinite loop detected"). The budget ends a loop first; the pass bound restates it.
-  void again(llvm::BasicBlock* next, llvm::AllocaInst* trips = nullptr) {
+  // blinded, so the stages after it are verified once, not once per header count.
+  //
+  // A loop's back edge (`trips` given) also:
+  // - counts its passes in `trips`, a value the verifier tracks exactly: each pass is a new state
+  //   to it, where the blinded budget alone would look like the same state again ("infinite
+  //   loop detected"). The budget ends a loop first; the pass bound restates it.
+  // - hides what the pass may have changed (`carried`, all 16-bit values) from the verifier, so
+  //   every path around the loop (which header, which VLAN depth) reaches the head in one and
+  //   the same state, and it prunes all but one of them. Not by blind(): a path may have
+  //   learned the run-time zero's value (LLVM splits on it), untracked_u16 cannot be learned.
+  void again(llvm::BasicBlock* next, llvm::AllocaInst* trips = nullptr,
+             std::initializer_list<llvm::AllocaInst*> carried = {}) {
     llvm::Value* used = b_.CreateAdd(blind(get(hdrs_)), b_.getInt64(1));
     store(hdrs_, used);
     llvm::Value* go_on = b_.CreateICmpULE(used, b_.getInt64(kMaxHeaders));
@@ -118,15 +124,26 @@ class Parser {
       llvm::Value* pass = b_.CreateAdd(get(trips), b_.getInt64(1));
       store(trips, pass);
       go_on = b_.CreateAnd(go_on, b_.CreateICmpULE(pass, b_.getInt64(kMaxHeaders)));
+      for (llvm::AllocaInst* s : carried) {
+        if (s) store(s, untracked_u16(b_, scratch_, b_.CreateZExt(get(s), i64_)));
+      }
     }
     b_.CreateCondBr(go_on, next, done_);
+  }
+  // A link pass may change these (off_ by 4 or 6, VLAN fields by depth).
+  void link_again(llvm::BasicBlock* head, llvm::AllocaInst* trips) {
+    auto field = [&](Field f) { return fields_[static_cast<size_t>(f)][0]; };
+    again(head, trips,
+          {off_, vlan_depth_, vlan_tpid_, cvlan_tpid_, field(Field::kVlanId),
+           field(Field::kVlanPrio), field(Field::kVlanEthType), field(Field::kCvlanId),
+           field(Field::kCvlanPrio), field(Field::kCvlanEthType)});
   }
 
   void ethernet();
   void link_stage();
-  void vlan_tag(llvm::BasicBlock* next);
-  void pppoe(llvm::BasicBlock* next);
-  void hsr(llvm::BasicBlock* next);
+  void vlan_tag(llvm::BasicBlock* head, llvm::AllocaInst* trips);
+  void pppoe();
+  void hsr(llvm::BasicBlock* head, llvm::AllocaInst* trips);
   void ipv4();
   void ipv6();
   void arp();
@@ -246,42 +263,39 @@ void Parser::ethernet() {
   mpls_stage();
 }
 
-// Up to 16 passes (15 "again"s) over VLAN tags, PPPoE and HSR/PRP headers.
+// Up to 16 passes (15 "again"s) over VLAN tags and HSR/PRP headers; PPPoE ends the loop.
 void Parser::link_stage() {
+  llvm::AllocaInst* trips = slot(i64_, "link_passes");
   llvm::BasicBlock* pass = fn_.create_block("link");
   b_.CreateBr(pass);
-  for (int n = 0; n <= kMaxHeaders; ++n) {
-    b_.SetInsertPoint(pass);
-    llvm::BasicBlock* next = n < kMaxHeaders ? fn_.create_block("link") : done_;
-    llvm::BasicBlock* vlan = fn_.create_block("vlan");
-    llvm::BasicBlock* pppoe_block = fn_.create_block("pppoe");
-    llvm::BasicBlock* hsr_block = fn_.create_block("hsr");
-    llvm::SwitchInst* sw = b_.CreateSwitch(get(proto_), done_);
-    sw->addCase(eth(kEthVlan), vlan);
-    sw->addCase(eth(kEthQinQ), vlan);
-    sw->addCase(eth(kEthPppSes), pppoe_block);
-    sw->addCase(eth(kEthHsr), hsr_block);
-    sw->addCase(eth(kEthPrp), hsr_block);
-    for (auto [type, stage] : {std::pair{kEthIp, ipv4_},
-                               {kEthIpv6, ipv6_},
-                               {kEthArp, arp_},
-                               {kEthRarp, arp_},
-                               {kEthMplsUc, mpls_},
-                               {kEthMplsMc, mpls_}}) {
-      sw->addCase(eth(type), stage);
-    }
-    b_.SetInsertPoint(vlan);
-    vlan_tag(next);
-    b_.SetInsertPoint(pppoe_block);
-    pppoe(next);
-    b_.SetInsertPoint(hsr_block);
-    hsr(next);
-    pass = next;
+  b_.SetInsertPoint(pass);
+  llvm::BasicBlock* vlan = fn_.create_block("vlan");
+  llvm::BasicBlock* pppoe_block = fn_.create_block("pppoe");
+  llvm::BasicBlock* hsr_block = fn_.create_block("hsr");
+  llvm::SwitchInst* sw = b_.CreateSwitch(get(proto_), done_);
+  sw->addCase(eth(kEthVlan), vlan);
+  sw->addCase(eth(kEthQinQ), vlan);
+  sw->addCase(eth(kEthPppSes), pppoe_block);
+  sw->addCase(eth(kEthHsr), hsr_block);
+  sw->addCase(eth(kEthPrp), hsr_block);
+  for (auto [type, stage] : {std::pair{kEthIp, ipv4_},
+                             {kEthIpv6, ipv6_},
+                             {kEthArp, arp_},
+                             {kEthRarp, arp_},
+                             {kEthMplsUc, mpls_},
+                             {kEthMplsMc, mpls_}}) {
+    sw->addCase(eth(type), stage);
   }
+  b_.SetInsertPoint(vlan);
+  vlan_tag(pass, trips);
+  b_.SetInsertPoint(pppoe_block);
+  pppoe();
+  b_.SetInsertPoint(hsr_block);
+  hsr(pass, trips);
 }
 
 // The first tag fills vlan_*, the second cvlan_*; later tags are walked, not recorded.
-void Parser::vlan_tag(llvm::BasicBlock* next) {
+void Parser::vlan_tag(llvm::BasicBlock* head, llvm::AllocaInst* trips) {
   llvm::Value* tpid = get(proto_);
   llvm::Value* o = cursor();
   llvm::Value* p = header(o, 4, done_);
@@ -309,11 +323,12 @@ void Parser::vlan_tag(llvm::BasicBlock* next) {
   store(vlan_depth_, b_.CreateAdd(depth, b_.getInt64(1)));
   b_.CreateStore(inner, proto_);
   advance(o, 4);
-  again(next);
+  link_again(head, trips);
 }
 
-// PPPoE session: version 1, type 1, code 0; IP, IPv6 and MPLS payloads are dissected further.
-void Parser::pppoe(llvm::BasicBlock* next) {
+// PPPoE session: version 1, type 1, code 0; IP, IPv6 and MPLS payloads are dissected further,
+// straight from here (the next link pass would only dispatch on the protocol set here).
+void Parser::pppoe() {
   llvm::Value* o = cursor();
   llvm::Value* p = header(o, 8, done_);
   llvm::Value* ok = b_.CreateAnd(b_.CreateICmpEQ(load8(p, 0), b_.getInt8(0x11)),
@@ -321,28 +336,26 @@ void Parser::pppoe(llvm::BasicBlock* next) {
   when(ok, done_, "pppoe.ok");
   llvm::Value* ppp = load16(p, 6);
   advance(o, 8);
-  llvm::BasicBlock* matched = fn_.create_block("pppoe.payload");
   llvm::SwitchInst* sw = b_.CreateSwitch(ppp, done_);  // other payloads: out_good
-  for (auto [ppp_proto, ethertype] : {std::pair<uint16_t, uint16_t>{0x0021, kEthIp},
-                                      {0x0057, kEthIpv6},
-                                      {0x0281, kEthMplsUc},
-                                      {0x0283, kEthMplsMc}}) {
+  for (auto [ppp_proto, ethertype, stage] :
+       {std::tuple<uint16_t, uint16_t, llvm::BasicBlock*>{0x0021, kEthIp, ipv4_},
+        {0x0057, kEthIpv6, ipv6_},
+        {0x0281, kEthMplsUc, mpls_},
+        {0x0283, kEthMplsMc, mpls_}}) {
     llvm::BasicBlock* block = fn_.create_block("pppoe.proto");
     sw->addCase(b_.getInt16(le_of_host(ppp_proto, 2)), block);
     b_.SetInsertPoint(block);
     set_proto(ethertype);
-    b_.CreateBr(matched);
+    again(stage);
   }
-  b_.SetInsertPoint(matched);
-  again(next);
 }
 
-void Parser::hsr(llvm::BasicBlock* next) {
+void Parser::hsr(llvm::BasicBlock* head, llvm::AllocaInst* trips) {
   llvm::Value* o = cursor();
   llvm::Value* p = header(o, 6, done_);
   b_.CreateStore(load16(p, 4), proto_);
   advance(o, 6);
-  again(next);
+  link_again(head, trips);
 }
 
 void Parser::ipv4() {

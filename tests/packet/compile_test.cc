@@ -550,6 +550,24 @@ TEST(Compile, DissectorCornersAgreeWithReference) {
   auto tcp = FlowFrame().tcp(1, 80).bytes(0);
   many.insert(many.end(), tcp.begin(), tcp.end());
   p->run(many);
+  // The link loop's budget: IPv4 behind 14, 15 and 16 tags (15 "again"s, then dissection ends).
+  for (int tags : {14, 15, 16}) {
+    FlowFrame frame = FlowFrame().eth();
+    for (int i = 0; i < tags; ++i) frame.tag(i % 2 ? 0x8100 : 0x88a8, static_cast<uint16_t>(i + 1));
+    p->run(frame.type(0x0800).ipv4(1, ip4(10, 0, 0, 1), 17).udp(1, 2).bytes());
+  }
+  // Paths around the link loop mixed: a tag, HSR, a tag (recorded as the inner one), PPPoE.
+  p->run(FlowFrame()
+             .eth()
+             .tag(0x88a8, 7)
+             .type(0x892f)
+             .raw({0, 1, 0, 2})
+             .tag(0x8100, 8)
+             .type(0x8864)
+             .raw({0x11, 0, 0, 1, 0, 30, 0, 0x21})
+             .ipv4(1, ip4(10, 0, 0, 1), 17)
+             .udp(1, 2)
+             .bytes());
   // IPv4 with options, and a fragment's tos/ttl.
   p->run(
       FlowFrame().eth().type(0x0800).ipv4(1, ip4(10, 0, 0, 1), 6, 0, 0, 64, 7).tcp(1, 80).bytes());

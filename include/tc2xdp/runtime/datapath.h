@@ -57,6 +57,9 @@ struct ApplyReport {
   std::string not_in_place;
   // Checked and held for flush() (ApplyOptions::defer_recompile); nothing is live yet.
   bool deferred = false;
+  // Where a recompile's time went, in order: {"plan", ms}, {"compile", ms}, ... (empty when
+  // the change went in as data).
+  std::vector<std::pair<std::string, double>> phases_ms;
 };
 
 class Datapath {
