@@ -90,18 +90,103 @@ class Sender {
   std::thread thread_;
 };
 
+// Watches a counters map from its own thread for the first packet a rule counts that it had not
+// counted when the watch began: only the new rule matches the probe frames, so that is the moment
+// the change took effect, even if apply() is still busy (a swap returns after an RCU grace period
+// that the new program does not wait for; pins and state are written after it). One batch read
+// of the slots the new rule may take (the first free one, or a little past it) every 100 µs.
+class EffectWatch {
+ public:
+  EffectWatch(int stats_fd, uint32_t first_slot) : fd_(dup(stats_fd)), first_(first_slot) {
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd_, &info, &len) == 0 && info.max_entries > first_)
+      slots_ = std::min<uint32_t>(64, info.max_entries - first_);
+    cpus_ = static_cast<size_t>(rt::possible_cpus().value_or(1));
+    baseline_ = packets();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~EffectWatch() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  // When the first new count was seen (nullopt: not within 10 s of the watch's start).
+  std::optional<Clock::time_point> wait() {
+    if (thread_.joinable()) thread_.join();
+    return seen_;
+  }
+
+ private:
+  // Packets per watched slot, summed over CPUs (values are plan::RuleCounters: packets first).
+  std::vector<uint64_t> packets() const {
+    std::vector<uint32_t> keys(slots_);
+    std::vector<uint64_t> values(size_t{slots_} * cpus_ * 3);
+    // A batch starts after the key in_batch names.
+    uint32_t in = first_ - 1, out = 0, count = slots_;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    std::vector<uint64_t> sums(slots_, 0);
+    if (bpf_map_lookup_batch(fd_, first_ ? &in : nullptr, &out, keys.data(), values.data(), &count,
+                             &opts) != 0 &&
+        errno != ENOENT)
+      return sums;
+    for (uint32_t i = 0; i < count && keys[i] - first_ < slots_; ++i)
+      for (size_t c = 0; c < cpus_; ++c) sums[keys[i] - first_] += values[(i * cpus_ + c) * 3];
+    return sums;
+  }
+  void run() {
+    const auto start = Clock::now();
+    while (!stop_ && Clock::now() - start < std::chrono::seconds(10)) {
+      const auto current = packets();
+      for (uint32_t i = 0; i < current.size() && i < baseline_.size(); ++i) {
+        // Not just "more": a slot reused by the new rule is zeroed before it counts.
+        if (current[i] != baseline_[i] && current[i] > 0) {
+          seen_ = Clock::now();  // the count came at the latest by the end of this read
+          return;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  int fd_;
+  uint32_t first_;
+  uint32_t slots_ = 0;
+  size_t cpus_ = 1;
+  std::vector<uint64_t> baseline_;
+  std::atomic<bool> stop_{false};
+  std::optional<Clock::time_point> seen_;
+  std::thread thread_;
+};
+
 struct Applied {
   rt::ApplyReport report;
   double call_us = 0;    // apply() call to return
   double effect_us = 0;  // apply() call to the first packet counted on `slot`
 };
 
-// Applies `text` and waits until stats slot `slot` counts a packet.
-Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint) {
+Applied with_watched_effect(Applied out, EffectWatch& watcher, Clock::time_point t0) {
+  const auto seen = watcher.wait();
+  if (!seen) {
+    std::cerr << "the new rule never counted a packet\n";
+    std::exit(1);
+  }
+  out.effect_us = std::chrono::duration<double, std::micro>(*seen - t0).count();
+  return out;
+}
+
+// Applies `text` and waits until stats slot `slot` counts a packet. With `watch`, the effect is
+// timed by an EffectWatch running during the call instead.
+Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint,
+                       bool watch = false) {
   const auto rules = parse(text);
   tc2xdp::Diagnostics diags;
   rt::ApplyOptions options;
   options.paths = kPaths;
+  std::optional<EffectWatch> watcher;
+  if (watch) {
+    rt::UniqueFd live(bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
+    watcher.emplace(live.get(), slot);
+  }
   const auto t0 = Clock::now();
   auto report = rt::Datapath::apply(kDev, rules, options, diags);
   const auto t1 = Clock::now();
@@ -110,6 +195,7 @@ Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint
     std::exit(1);
   }
   Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
+  if (watcher) return with_watched_effect(out, *watcher, t0);
   rt::UniqueFd stats(stats_fd_hint >= 0 ? dup(stats_fd_hint)
                                         : bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
   for (;;) {
@@ -137,8 +223,11 @@ std::vector<tc2xdp::ir::Command> commands(const std::string& text) {
 
 // The same through a Datapath kept in memory (as the daemon holds it): apply(delta).
 Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Command>& delta,
-                             int stats_fd) {
+                             int stats_fd, bool watch = false) {
   tc2xdp::Diagnostics diags;
+  std::optional<EffectWatch> watcher;
+  // The first slot no rule holds: where the one-shot path files a new rule too.
+  if (watch) watcher.emplace(stats_fd, static_cast<uint32_t>(dp.rules().size()));
   const auto t0 = Clock::now();
   auto report = dp.apply(delta, diags);
   const auto t1 = Clock::now();
@@ -150,6 +239,7 @@ Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Com
   const auto& rule = delta[0].rule;
   const uint32_t slot = dp.stats_slot(rule.chain, rule.pref, 1).value_or(0);
   Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
+  if (watcher) return with_watched_effect(out, *watcher, t0);
   for (;;) {
     auto v = rt::read_percpu_u64(stats_fd, slot, 3);
     if (v && (*v)[0] > 0) break;
@@ -218,7 +308,8 @@ int main(int argc, char** argv) {
       uint32_t writes = 0;
       bool all_as_named = true;
       for (int r = 0; r < count; ++r) {
-        const Applied a = apply_and_wait(base + rule, static_cast<uint32_t>(n), -1);
+        const bool shape = std::string(name) == "shape";
+        const Applied a = apply_and_wait(base + rule, static_cast<uint32_t>(n), -1, shape);
         effect.push_back(a.effect_us);
         call.push_back(a.call_us);
         writes = a.report.map_writes;
@@ -268,7 +359,7 @@ int main(int argc, char** argv) {
         std::string last_refusal;
         std::vector<std::pair<std::string, double>> last_phases;
         for (int r = 0; r < count; ++r) {
-          const Applied a = apply_delta_and_wait(*dp, adds, stats.get());
+          const Applied a = apply_delta_and_wait(*dp, adds, stats.get(), !in_place);
           effect.push_back(a.effect_us);
           call.push_back(a.call_us);
           writes = std::max(writes, a.report.map_writes);

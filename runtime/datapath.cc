@@ -116,30 +116,30 @@ class PhaseClock {
 
 }  // namespace
 
-Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet& rules,
-                                    const ApplyOptions& options, Diagnostics& diags) {
+namespace {
+
+// The whole-set path of apply(), under the interface's lock, from its state as `saved` has it
+// (read from disk, or known to a Datapath in memory). The plan made goes to `planned` if given.
+Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& rules,
+                                 const ApplyOptions& options, Diagnostics& diags,
+                                 const std::optional<SavedState>& saved, PhaseClock& clock,
+                                 plan::Plan* planned) {
   const auto ifindex = host_device(ifname);
   if (!ifindex)
     return Error{"apply rules to " + ifname, ENODEV,
                  "no such device in this network namespace ('ip link' lists them)"};
-  PhaseClock clock;
-  auto lock = StateLock::acquire(ifname, options.paths);
-  if (!lock) return lock.error();
   const std::string pins = pin_dir(options.paths, ifname);
   if (auto s = ensure_bpffs_dir(pins); !s) return s.error();
-
-  auto saved = read_state(options.paths, ifname);
-  if (!saved) return saved.error();
   std::optional<XdpLink> link;
   UniqueFd old_stats;
   std::map<plan::RuleKey, uint32_t> previous_slots;
   uint32_t capacity = stats_capacity_for(rules.size());
   uint32_t old_capacity = 0;  // the live counters map's size
-  if (*saved) {
-    if ((*saved)->mode != options.mode &&
+  if (saved) {
+    if (saved->mode != options.mode &&
         !(options.allow_generic_fallback && options.mode == XdpMode::kNative))
       return Error{"apply rules to " + ifname, EBUSY,
-                   std::string("it is attached in ") + xdp_mode_name((*saved)->mode) +
+                   std::string("it is attached in ") + xdp_mode_name(saved->mode) +
                        " mode; 'tc2xdp detach " + ifname + "' first to change mode"};
     auto opened = XdpLink::open_pinned(pins + "/link");
     if (!opened) return opened.error();
@@ -151,13 +151,13 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       old_capacity = entries.value_or(0);
       // The live counters map is kept (and its counters) while the rules fit in it.
       if (old_capacity >= rules.size()) capacity = old_capacity;
-      previous_slots = (*saved)->slots;
+      previous_slots = saved->slots;
     }
   }
 
   // The live table maps, if any: a change of data only is written into them.
   UniqueFd live_tuples, live_records, live_police, live_police_stats;
-  if (*saved && old_stats.get() >= 0) {
+  if (saved && old_stats.get() >= 0) {
     live_tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
     live_records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
     live_police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
@@ -178,13 +178,13 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   }
   diags.append(plan_diags);
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
-  clock.mark("read state, plan");
+  clock.mark("plan");
 
-  if (*saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
-      !(*saved)->tables_edited) {
+  if (saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
+      !saved->tables_edited) {
     // The live program's plan, rebuilt from the saved rules and slots with the same options.
     Diagnostics ignored;
-    const plan::Plan live = plan::make_plan((*saved)->rules, plan_options, ignored);
+    const plan::Plan live = plan::make_plan(saved->rules, plan_options, ignored);
     if (live.shape_fingerprint == plan.shape_fingerprint) {
       if (auto s = reset_new_slots(old_stats.get(), plan, previous_slots); !s) return s.error();
       ApplyReport report;
@@ -201,9 +201,10 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
       if (*written) {
         report.map_writes += police_writes;
         report.data_only = true;
-        report.mode = (*saved)->mode;
+        report.mode = saved->mode;
         if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s)
           return s.error();
+        if (planned) *planned = std::move(plan);
         return report;
       }
     }
@@ -252,7 +253,7 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   clock.mark("fill maps");
 
   // Everything that can fail without touching the interface has run. Now attach or swap.
-  report.mode = *saved ? (*saved)->mode : options.mode;
+  report.mode = saved ? saved->mode : options.mode;
   if (link) {
     if (auto s = link->update(*prog_fd); !s) return s.error();
   } else {
@@ -294,7 +295,21 @@ Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet
   if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s) return s.error();
   clock.mark("pin, write state");
   report.phases_ms = clock.take();
+  if (planned) *planned = std::move(plan);
   return report;
+}
+
+}  // namespace
+
+Result<ApplyReport> Datapath::apply(const std::string& ifname, const ir::RuleSet& rules,
+                                    const ApplyOptions& options, Diagnostics& diags) {
+  PhaseClock clock;
+  auto lock = StateLock::acquire(ifname, options.paths);
+  if (!lock) return lock.error();
+  auto saved = read_state(options.paths, ifname);
+  if (!saved) return saved.error();
+  clock.mark("read state");
+  return apply_locked(ifname, rules, options, diags, *saved, clock, nullptr);
 }
 
 Status Datapath::open_live() {
@@ -325,6 +340,7 @@ Status Datapath::open_live() {
 
 Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
                                     const ApplyOptions& options) {
+  PhaseClock clock;
   auto lock = StateLock::acquire(ifname_, paths_);
   if (!lock) return lock.error();
   // Another process may have changed the interface since this object read it.
@@ -334,6 +350,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
     *this = std::move(*reopened);
   }
   if (auto s = open_live(); !s) return s.error();
+  clock.mark("lock, check current");
   std::string not_in_place = "asked to recompile";
   if (held_) not_in_place = "earlier changes wait for a recompile";
   if (!options.compiler && !options.recompile && !held_) {
@@ -342,6 +359,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
     if (!in_place) return in_place.error();
     if (*in_place) return std::move(**in_place);
   }
+  clock.mark("try in place");
   ir::RuleSet next = rules_;
   if (!next.apply_all(delta, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
   if (options.defer_recompile) {
@@ -355,6 +373,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
     return report;
   }
   Live& live = *live_;
+  bool new_shape = false;  // known to need a recompile
   if (!held_ && !tables_edited_ && !options.compiler && !options.recompile &&
       next.size() * 2 <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
@@ -366,7 +385,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
       diags.append(plan_diags);
       return Error{"plan", EINVAL, plan_diags.to_string()};
     }
-    if (plan.shape_fingerprint == plan_.shape_fingerprint) {
+    new_shape = plan.shape_fingerprint != plan_.shape_fingerprint;
+    if (!new_shape) {
       if (auto s = reset_new_slots(live.stats.get(), plan, live.plan_options.previous_stats_slots);
           !s)
         return s.error();
@@ -400,20 +420,26 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
       }
     }
   }
-  // A new shape: compiled, loaded and swapped by the transactional path.
+  // A new shape: compiled, loaded and swapped by the transactional path, from the state this
+  // object holds (current: checked above), so nothing is read back from disk.
   ApplyOptions swap = options;
   swap.paths = paths_;
   swap.mode = mode_;
-  auto report = Datapath::apply(ifname_, next, swap, diags);
+  swap.recompile = swap.recompile || new_shape;
+  std::optional<SavedState> known = SavedState{rules_, {}, mode_, tables_edited_, state_stamp_};
+  for (const auto& r : plan().rules) known->slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
+  clock.mark("shape check");
+  plan::Plan planned;
+  auto report = apply_locked(ifname_, next, swap, diags, known, clock, &planned);
   if (!report) return report;
   report->not_in_place = not_in_place;
-  const auto reopen_start = std::chrono::steady_clock::now();
-  auto reopened = Datapath::open(ifname_, paths_);
-  if (!reopened) return reopened.error();
-  *this = std::move(*reopened);
-  report->phases_ms.emplace_back("reopen", std::chrono::duration<double, std::milli>(
-                                               std::chrono::steady_clock::now() - reopen_start)
-                                               .count());
+  rules_ = std::move(next);
+  plan_ = std::move(planned);
+  plan_stale_ = tables_edited_ = held_ = false;
+  live_.reset();  // the new program's maps, opened at the next change
+  auto link = XdpLink::open_pinned(pin_dir(paths_, ifname_) + "/link");
+  program_id_ = link ? link->program_id().value_or(0) : 0;
+  state_stamp_ = read_state_stamp(paths_, ifname_);
   return report;
 }
 
