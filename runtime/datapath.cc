@@ -426,12 +426,18 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   swap.paths = paths_;
   swap.mode = mode_;
   swap.recompile = swap.recompile || new_shape;
-  std::optional<SavedState> known = SavedState{rules_, {}, mode_, tables_edited_, state_stamp_};
-  for (const auto& r : plan().rules) known->slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
+  std::map<plan::RuleKey, uint32_t> slots;
+  for (const auto& r : plan().rules) slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
+  // The live rules are lent to the state (not copied: 10k rules), and taken back on failure.
+  std::optional<SavedState> known =
+      SavedState{std::move(rules_), std::move(slots), mode_, tables_edited_, state_stamp_};
   clock.mark("shape check");
   plan::Plan planned;
   auto report = apply_locked(ifname_, next, swap, diags, known, clock, &planned);
-  if (!report) return report;
+  if (!report) {
+    rules_ = std::move(known->rules);
+    return report;
+  }
   report->not_in_place = not_in_place;
   rules_ = std::move(next);
   plan_ = std::move(planned);
