@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "counter_carry.h"
 #include "datapath_live.h"
 #include "datapath_state.h"
 #include "datapath_update.h"
@@ -171,7 +172,7 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   plan::Plan plan = plan::make_plan(rules, plan_options, plan_diags);
   if (old_capacity != 0 && capacity == old_capacity && plan.stats_slots > old_capacity) {
     // The slots outgrew the live map (freed slots are not reused in the same change): a new
-    // one, with headroom; counters restart.
+    // one, with headroom; the counters are carried into it after the swap.
     plan_options.min_stats_slots = std::max(stats_capacity_for(rules.size()), plan.stats_slots);
     plan_diags = Diagnostics{};
     plan = plan::make_plan(rules, plan_options, plan_diags);
@@ -218,7 +219,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   ApplyReport report;
   LoadOptions load_options;
   load_options.object_name = "t2x_" + ifname.substr(0, 10);
-  // Only a map of the size the program declares can be reused; a grown one starts from zero.
+  // Only a map of the size the program declares can be reused; a grown one is new, and the
+  // counters are carried into it (below).
   report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == old_capacity;
   if (report.counters_kept) load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()}};
   // Police buckets (and their counters) live on while their maps keep their size.
@@ -249,6 +251,19 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
                                report.counters_kept ? previous_slots : decltype(previous_slots){});
       !s)
     return s.error();
+  // A grown counters map: the rules that stay take their counters along (counter_carry.h).
+  std::optional<CounterCarry> carry;
+  if (old_stats.get() >= 0 && !report.counters_kept) {
+    std::vector<std::pair<uint32_t, uint32_t>> moved;
+    for (const auto& r : plan.rules) {
+      auto it = previous_slots.find({r.chain, r.pref, r.handle});
+      if (it != previous_slots.end() && it->second < old_capacity)
+        moved.emplace_back(it->second, r.stats_slot);
+    }
+    auto seeded = CounterCarry::seed(old_stats.get(), *stats_fd, std::move(moved));
+    if (!seeded) return seeded.error();
+    carry.emplace(std::move(*seeded));
+  }
   report.verified_instructions = verified_instructions(*prog_fd).value_or(0);
   clock.mark("fill maps");
 
@@ -276,6 +291,16 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   }
   if (auto s = place_tc_copies(plan, *object, *ifindex, pins + "/tc_link"); !s) return s.error();
   clock.mark("attach or swap");
+  if (carry) {
+    // The new program is live: a failure here loses counts, not the change.
+    if (auto carried = carry->settle(); carried) {
+      report.counters_carried = true;
+    } else {
+      report.notes.push_back("counters counted during the swap were lost: " +
+                             carried.error().to_string());
+    }
+    clock.mark("carry counters");
+  }
   // The table maps of the program now attached, for later changes of data only.
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},

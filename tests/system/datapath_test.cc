@@ -361,14 +361,63 @@ TEST_F(DatapathTest, ARedirectToANewDeviceIsFiledInPlace) {
 TEST_F(DatapathTest, GrowingPastTheCountersHeadroomReplacesTheCountersMap) {
   auto small = apply("dpb0", rules_from(table_rules(10)));
   ASSERT_TRUE(small.ok()) << small.error().to_string();
+  send(udp_to(10005), 3);
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[5] == 3; }));
   auto grown = apply("dpb0", rules_from(table_rules(100)));
   ASSERT_TRUE(grown.ok()) << grown.error().to_string();
   EXPECT_FALSE(grown->counters_kept);
+  EXPECT_TRUE(grown->counters_carried);
   send(udp_to(10050), 2);
+  send(udp_to(10005), 1);
   EXPECT_TRUE(eventually([&] {
     auto p = packets(topo_.b(), "dpb0");
-    return p.size() == 100 && p[50] == 2;
+    return p.size() == 100 && p[50] == 2 && p[5] == 4;  // the 3 from before the growth carried
   }));
+}
+
+// Rules that outnumber the counters map's headroom get a bigger map; under traffic, the counts
+// the old program made up to its last run still reach the new map (seeded before the swap, the
+// rest added after an RCU grace period).
+TEST_F(DatapathTest, CountersCarryIntoAGrownMapUnderTraffic) {
+  ASSERT_TRUE(apply("dpb0", rules_from(kTwoRules)).ok());
+  std::atomic<bool> stop = false;
+  std::atomic<uint64_t> sent = 0;
+  std::thread sender([&] {
+    NetnsScope in_a(topo_.a());
+    RawSender out("dpa0");
+    const auto frame = udp_to(1000);
+    while (!stop) {
+      out.send(frame, 10);
+      sent += 10;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));  // stay under the veth ring
+    }
+  });
+  // 2 rules (64 slots), then 102 (256), 402 (1024) and 1202 (4096): three growths while frames
+  // flow (without the carry after the swap, five runs of five lost counts).
+  for (int extra : {100, 400, 1200}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::string text = kTwoRules;
+    for (int i = 0; i < extra; ++i) {
+      text += "filter add dev dpb0 ingress pref " + std::to_string(100 + i) +
+              " protocol ip flower ip_proto udp dst_port " + std::to_string(20000 + i) +
+              " action pass\n";
+    }
+    auto report = apply("dpb0", rules_from(text));
+    ASSERT_TRUE(report.ok()) << report.error().to_string();
+    EXPECT_FALSE(report->counters_kept);
+    EXPECT_TRUE(report->counters_carried);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  stop = true;
+  sender.join();
+  const uint64_t dropped = std::stoull(tc2xdp::testing::sh(
+      "ip netns exec " + topo_.a() + " cat /sys/class/net/dpa0/statistics/tx_dropped"));
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return !p.empty() && p[0] == sent.load() - dropped;
+  })) << "sent "
+      << sent.load() << ", dropped by veth " << dropped << ", counted "
+      << packets(topo_.b(), "dpb0")[0];
 }
 
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped

@@ -47,6 +47,9 @@ struct ApplyOptions {
 struct ApplyReport {
   bool attached_now = false;  // first attachment (vs. an atomic swap)
   bool counters_kept = true;  // the counters map was reused
+  // It grew instead, and the rules that stayed took their counts into the new one, each packet
+  // counted once (a swap under traffic included).
+  bool counters_carried = false;
   XdpMode mode = XdpMode::kNative;
   uint32_t verified_instructions = 0;
   // The change kept the program's shape and went in as map writes (no compile, no swap).

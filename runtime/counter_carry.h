@@ -1,0 +1,42 @@
+// Per-rule counters carried into a grown counters map without losing a packet.
+//
+// A program whose rules outgrow its counters map is swapped for one with a bigger map. The old
+// program keeps counting until the swap, and a packet in flight may still count after it, so a
+// copy taken before the swap misses the last packets and one taken after it races the new
+// program's increments (a per-CPU value is written whole from user space). Hence two steps:
+// seed() copies the old values into the new map while nothing runs on it (before the swap), and
+// settle() (after the swap) waits for an RCU grace period, after which no CPU runs the old
+// program, and adds what the old map counted since the seed into the new one, on each CPU, with an
+// atomic add run on that CPU by a small BPF program, which the XDP program's own increments on
+// that CPU (softirq: never interrupted by it) cannot interleave with.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "tc2xdp/diagnostic.h"
+#include "tc2xdp/plan/plan.h"
+
+namespace tc2xdp::runtime {
+
+class CounterCarry {
+ public:
+  // Copies `from`'s counters at each pair's first slot into `to` at its second. `to` must not
+  // be attached yet.
+  static Result<CounterCarry> seed(int from_fd, int to_fd,
+                                   std::vector<std::pair<uint32_t, uint32_t>> slots);
+  // After the swap: adds what `from` counted since seed() into `to`. Returns the packets carried
+  // this way (those counted by the old program between the seed and its last run).
+  Result<uint64_t> settle();
+
+ private:
+  CounterCarry(int from_fd, int to_fd, std::vector<std::pair<uint32_t, uint32_t>> slots, int cpus)
+      : from_(from_fd), to_(to_fd), slots_(std::move(slots)), cpus_(cpus) {}
+  int from_, to_;
+  std::vector<std::pair<uint32_t, uint32_t>> slots_;
+  int cpus_;
+  std::vector<std::vector<plan::RuleCounters>> seeded_;  // per pair, per CPU
+};
+
+}  // namespace tc2xdp::runtime
