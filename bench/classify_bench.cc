@@ -41,7 +41,7 @@ struct Options {
   std::vector<size_t> sizes = {10, 100, 942};
   size_t packets = 1000;
   uint32_t repeat = 200;
-  bool optimize = true;  // --no-opt: skip LLVM's O2 pipeline (faster compiles, slower code)
+  bool optimize = true;  // --no-opt: skip the LLVM pipeline (faster compiles, slower code)
   // --inline: no hash tables, every rule compared in line (the planner's v1 shape)
   tc2xdp::plan::LookupPolicy lookup = tc2xdp::plan::LookupPolicy::kCostModel;
 };

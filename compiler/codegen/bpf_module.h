@@ -62,7 +62,7 @@ class BpfModule {
 
   void set_license(std::string license) { license_ = std::move(license); }
 
-  // Finalises debug info, verifies, optimises (O2) and emits the ELF object (and, on request,
+  // Finalises debug info, verifies, optimises (emit.h) and emits the ELF object (and, on request,
   // IR and assembly). Call once: the module is finished afterwards.
   Result<BpfProgram> finish(const EmitOptions& options = {});
 

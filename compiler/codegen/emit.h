@@ -11,7 +11,8 @@
 
 namespace tc2xdp::codegen {
 
-// LLVM's default O2 pipeline (new pass manager) with the BPF target's own IR passes.
+// A short LLVM pipeline (SROA, EarlyCSE, InstCombine, SimplifyCFG, DCE) with the BPF target's
+// own IR passes at their usual extension points.
 void optimize_module(llvm::Module& module, llvm::TargetMachine& machine);
 
 // ELF object or BPF assembly. Code generation rewrites IR in place, so this works on a clone

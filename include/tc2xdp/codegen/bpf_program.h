@@ -12,7 +12,7 @@ namespace tc2xdp::codegen {
 enum class EmitKind : uint8_t { kObject, kLlvmIr, kAssembly };
 
 struct EmitOptions {
-  bool optimize = true;        // run LLVM's O2 pipeline before code generation
+  bool optimize = true;        // run the LLVM pipeline (codegen/emit.h) before code generation
   bool want_llvm_ir = false;   // fill BpfProgram::llvm_ir (after optimisation)
   bool want_assembly = false;  // fill BpfProgram::assembly
 };
