@@ -119,12 +119,26 @@ class PhaseClock {
 
 namespace {
 
+// A plan of the new rules a caller already made (apply(delta)'s shape check), with the options
+// and warnings it was made with: reused when the whole-set path would plan with the same ones.
+struct PlannedAhead {
+  plan::Plan plan;
+  plan::PlanOptions options;
+  Diagnostics diags;
+  // The options' data (the device resolvers are the host's, the same for both).
+  bool made_with(const plan::PlanOptions& o) const {
+    return options.previous_stats_slots == o.previous_stats_slots &&
+           options.min_stats_slots == o.min_stats_slots && options.lookup == o.lookup &&
+           options.min_table_buckets == o.min_table_buckets;
+  }
+};
+
 // The whole-set path of apply(), under the interface's lock, from its state as `saved` has it
 // (read from disk, or known to a Datapath in memory). The plan made goes to `planned` if given.
 Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& rules,
                                  const ApplyOptions& options, Diagnostics& diags,
                                  const std::optional<SavedState>& saved, PhaseClock& clock,
-                                 plan::Plan* planned) {
+                                 plan::Plan* planned, PlannedAhead* ahead = nullptr) {
   const auto ifindex = host_device(ifname);
   if (!ifindex)
     return Error{"apply rules to " + ifname, ENODEV,
@@ -169,7 +183,13 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   if (live_tuples.get() >= 0)
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
   Diagnostics plan_diags;
-  plan::Plan plan = plan::make_plan(rules, plan_options, plan_diags);
+  plan::Plan plan;
+  if (ahead && ahead->made_with(plan_options)) {
+    plan = std::move(ahead->plan);
+    plan_diags = std::move(ahead->diags);
+  } else {
+    plan = plan::make_plan(rules, plan_options, plan_diags);
+  }
   if (old_capacity != 0 && capacity == old_capacity && plan.stats_slots > old_capacity) {
     // The slots outgrew the live map (freed slots are not reused in the same change): a new
     // one, with headroom; the counters are carried into it after the swap.
@@ -385,8 +405,11 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
     if (*in_place) return std::move(**in_place);
   }
   clock.mark("try in place");
+  // A copy takes the delta (apply_all would copy it again to stay all or nothing).
   ir::RuleSet next = rules_;
-  if (!next.apply_all(delta, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
+  for (const ir::Command& cmd : delta) {
+    if (!next.apply(cmd, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
+  }
   if (options.defer_recompile) {
     // Checked; compiled with whatever else arrives before flush().
     rules_ = std::move(next);
@@ -398,7 +421,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
     return report;
   }
   Live& live = *live_;
-  bool new_shape = false;  // known to need a recompile
+  bool new_shape = false;             // known to need a recompile
+  std::optional<PlannedAhead> ahead;  // the shape check's plan, for the recompile
   if (!held_ && !tables_edited_ && !options.compiler && !options.recompile &&
       next.size() * 2 <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
@@ -411,6 +435,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
       return Error{"plan", EINVAL, plan_diags.to_string()};
     }
     new_shape = plan.shape_fingerprint != plan_.shape_fingerprint;
+    if (new_shape) ahead = PlannedAhead{std::move(plan), plan_options, std::move(plan_diags)};
     if (!new_shape) {
       if (auto s = reset_new_slots(live.stats.get(), plan, live.plan_options.previous_stats_slots);
           !s)
@@ -458,7 +483,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
       SavedState{std::move(rules_), std::move(slots), mode_, tables_edited_, state_stamp_};
   clock.mark("shape check");
   plan::Plan planned;
-  auto report = apply_locked(ifname_, next, swap, diags, known, clock, &planned);
+  auto report =
+      apply_locked(ifname_, next, swap, diags, known, clock, &planned, ahead ? &*ahead : nullptr);
   if (!report) {
     rules_ = std::move(known->rules);
     return report;
