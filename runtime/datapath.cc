@@ -117,10 +117,6 @@ class PhaseClock {
   std::vector<std::pair<std::string, double>> phases_;
 };
 
-}  // namespace
-
-namespace {
-
 // A plan of the new rules a caller already made (apply(delta)'s shape check), with the options
 // and warnings it was made with: reused when the whole-set path would plan with the same ones.
 struct PlannedAhead {

@@ -375,23 +375,59 @@ TEST_F(DatapathTest, GrowingPastTheCountersHeadroomReplacesTheCountersMap) {
   }));
 }
 
+// Frames to UDP port 1000 (kTwoRules' first rule) from dpa0 for as long as it lives, paced to
+// stay under the veth ring.
+class SteadyTraffic {
+ public:
+  explicit SteadyTraffic(std::string netns) : netns_(std::move(netns)) {
+    thread_ = std::thread([this] {
+      NetnsScope in_a(netns_);
+      RawSender out("dpa0");
+      const auto frame = udp_to(1000);
+      while (!stop_) {
+        out.send(frame, 10);
+        sent_ += 10;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    });
+  }
+  ~SteadyTraffic() { stop(); }
+  // Stops sending. The frames that reached XDP: those the veth dropped for a full ring did not.
+  uint64_t stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    dropped_ = std::stoull(tc2xdp::testing::sh("ip netns exec " + netns_ +
+                                               " cat /sys/class/net/dpa0/statistics/tx_dropped"));
+    return sent_ - dropped_;
+  }
+  std::string summary() const {
+    return "sent " + std::to_string(sent_.load()) + ", dropped by veth " + std::to_string(dropped_);
+  }
+
+ private:
+  std::string netns_;
+  std::atomic<bool> stop_ = false;
+  std::atomic<uint64_t> sent_ = 0;
+  uint64_t dropped_ = 0;
+  std::thread thread_;
+};
+
+// Stops `traffic`; every frame that reached XDP was counted once, on dpb0's first rule.
+void expect_all_counted(SteadyTraffic& traffic, const std::string& netns_b) {
+  const uint64_t delivered = traffic.stop();
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(netns_b, "dpb0");
+    return !p.empty() && p[0] == delivered;
+  })) << traffic.summary()
+      << ", counted " << packets(netns_b, "dpb0")[0];
+}
+
 // Rules that outnumber the counters map's headroom get a bigger map; under traffic, the counts
 // the old program made up to its last run still reach the new map (seeded before the swap, the
 // rest added after an RCU grace period).
 TEST_F(DatapathTest, CountersCarryIntoAGrownMapUnderTraffic) {
   ASSERT_TRUE(apply("dpb0", rules_from(kTwoRules)).ok());
-  std::atomic<bool> stop = false;
-  std::atomic<uint64_t> sent = 0;
-  std::thread sender([&] {
-    NetnsScope in_a(topo_.a());
-    RawSender out("dpa0");
-    const auto frame = udp_to(1000);
-    while (!stop) {
-      out.send(frame, 10);
-      sent += 10;
-      std::this_thread::sleep_for(std::chrono::microseconds(100));  // stay under the veth ring
-    }
-  });
+  SteadyTraffic traffic(topo_.a());
   // 2 rules (64 slots), then 102 (256), 402 (1024) and 1202 (4096): three growths while frames
   // flow (without the carry after the swap, five runs of five lost counts).
   for (int extra : {100, 400, 1200}) {
@@ -408,16 +444,7 @@ TEST_F(DatapathTest, CountersCarryIntoAGrownMapUnderTraffic) {
     EXPECT_TRUE(report->counters_carried);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  stop = true;
-  sender.join();
-  const uint64_t dropped = std::stoull(tc2xdp::testing::sh(
-      "ip netns exec " + topo_.a() + " cat /sys/class/net/dpa0/statistics/tx_dropped"));
-  EXPECT_TRUE(eventually([&] {
-    auto p = packets(topo_.b(), "dpb0");
-    return !p.empty() && p[0] == sent.load() - dropped;
-  })) << "sent "
-      << sent.load() << ", dropped by veth " << dropped << ", counted "
-      << packets(topo_.b(), "dpb0")[0];
+  expect_all_counted(traffic, topo_.b());
 }
 
 // A compiler whose program the verifier must reject (an unchecked packet read), with maps shaped
@@ -480,18 +507,7 @@ TEST_F(DatapathTest, TwoInterfacesAreManagedAtOnce) {
 
 TEST_F(DatapathTest, CountersReconcileAcrossSwapsUnderTraffic) {
   ASSERT_TRUE(apply("dpb0", rules_from(kTwoRules)).ok());
-  std::atomic<bool> stop = false;
-  std::atomic<uint64_t> sent = 0;
-  std::thread sender([&] {
-    NetnsScope in_a(topo_.a());
-    RawSender out("dpa0");
-    const auto frame = udp_to(1000);
-    while (!stop) {
-      out.send(frame, 10);
-      sent += 10;
-      std::this_thread::sleep_for(std::chrono::microseconds(100));  // stay under the veth ring
-    }
-  });
+  SteadyTraffic traffic(topo_.a());
   // Alternate two shapes so every swap is a recompile.
   for (int i = 0; i < 20; ++i) {
     std::string text = kTwoRules;
@@ -501,17 +517,7 @@ TEST_F(DatapathTest, CountersReconcileAcrossSwapsUnderTraffic) {
     ASSERT_TRUE(report.ok()) << report.error().to_string();
     EXPECT_TRUE(report->counters_kept);
   }
-  stop = true;
-  sender.join();
-  // Frames the veth dropped for a full ring never reached XDP; every other one was counted once.
-  const uint64_t dropped = std::stoull(tc2xdp::testing::sh(
-      "ip netns exec " + topo_.a() + " cat /sys/class/net/dpa0/statistics/tx_dropped"));
-  EXPECT_TRUE(eventually([&] {
-    auto p = packets(topo_.b(), "dpb0");
-    return !p.empty() && p[0] == sent.load() - dropped;
-  })) << "sent "
-      << sent.load() << ", dropped by veth " << dropped << ", counted "
-      << packets(topo_.b(), "dpb0")[0];
+  expect_all_counted(traffic, topo_.b());
 }
 
 }  // namespace
