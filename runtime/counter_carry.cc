@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
 
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/trivial_program.h"

@@ -439,104 +439,102 @@ void Parser::transport_stage() {
   llvm::AllocaInst* trips = slot(i64_, "transport_passes");
   llvm::BasicBlock* pass = fn_.create_block("transport.pass");
   b_.CreateBr(pass);
+  // After the protocol step: read the ports, then go where the step said.
+  llvm::BasicBlock* port_step = fn_.create_block("ports");
+  b_.SetInsertPoint(port_step);
+  enum Then : uint32_t { kDone, kIpProtoAgain, kProtoAgain };
+  llvm::PHINode* then = b_.CreatePHI(b_.getInt32Ty(), 4, "then");
+  b_.SetInsertPoint(pass);
+  auto go = [&](Then t) {
+    then->addIncoming(b_.getInt32(t), b_.GetInsertBlock());
+    b_.CreateBr(port_step);
+  };
+  llvm::Value* ip_proto = get(ip_proto_);
+  llvm::BasicBlock* plain = fn_.create_block("l4.plain");
+  llvm::SwitchInst* sw = b_.CreateSwitch(ip_proto, plain);
+  auto add = [&](std::initializer_list<uint8_t> protos, const char* name) {
+    llvm::BasicBlock* block = fn_.create_block(name);
+    for (uint8_t p : protos) sw->addCase(b_.getInt8(p), block);
+    b_.SetInsertPoint(block);
+  };
+  add({kProtoGre, kProtoIpip, kProtoIpv6}, "l4.encap");  // STOP_BEFORE_ENCAP
+  go(kDone);
+  add({kProtoHop, kProtoRouting, kProtoDest}, "l4.opts");
   {
-    // After the protocol step: read the ports, then go where the step said.
-    llvm::BasicBlock* port_step = fn_.create_block("ports");
-    b_.SetInsertPoint(port_step);
-    enum Then : uint32_t { kDone, kIpProtoAgain, kProtoAgain };
-    llvm::PHINode* then = b_.CreatePHI(b_.getInt32Ty(), 4, "then");
-    b_.SetInsertPoint(pass);
-    auto go = [&](Then t) {
-      then->addIncoming(b_.getInt32(t), b_.GetInsertBlock());
-      b_.CreateBr(port_step);
-    };
-    llvm::Value* ip_proto = get(ip_proto_);
-    llvm::BasicBlock* plain = fn_.create_block("l4.plain");
-    llvm::SwitchInst* sw = b_.CreateSwitch(ip_proto, plain);
-    auto add = [&](std::initializer_list<uint8_t> protos, const char* name) {
-      llvm::BasicBlock* block = fn_.create_block(name);
-      for (uint8_t p : protos) sw->addCase(b_.getInt8(p), block);
-      b_.SetInsertPoint(block);
-    };
-    add({kProtoGre, kProtoIpip, kProtoIpv6}, "l4.encap");  // STOP_BEFORE_ENCAP
+    llvm::Value* is_ipv6 = b_.CreateICmpEQ(get(proto_), eth(kEthIpv6));
+    llvm::BasicBlock* not_v6 = fn_.create_block("l4.opts.v4");
+    llvm::BasicBlock* bad = fn_.create_block("l4.opts.bad");
+    when(is_ipv6, not_v6, "l4.opts.v6");
+    llvm::Value* o = cursor();
+    llvm::Value* p = header(o, 2, bad);
+    b_.CreateStore(load8(p, 0), ip_proto_);
+    advance(o, b_.CreateShl(b_.CreateAdd(b_.CreateZExt(load8(p, 1), i64_), b_.getInt64(1)), 3));
+    go(kIpProtoAgain);
+    b_.SetInsertPoint(not_v6);
     go(kDone);
-    add({kProtoHop, kProtoRouting, kProtoDest}, "l4.opts");
-    {
-      llvm::Value* is_ipv6 = b_.CreateICmpEQ(get(proto_), eth(kEthIpv6));
-      llvm::BasicBlock* not_v6 = fn_.create_block("l4.opts.v4");
-      llvm::BasicBlock* bad = fn_.create_block("l4.opts.bad");
-      when(is_ipv6, not_v6, "l4.opts.v6");
-      llvm::Value* o = cursor();
-      llvm::Value* p = header(o, 2, bad);
-      b_.CreateStore(load8(p, 0), ip_proto_);
-      advance(o, b_.CreateShl(b_.CreateAdd(b_.CreateZExt(load8(p, 1), i64_), b_.getInt64(1)), 3));
-      go(kIpProtoAgain);
-      b_.SetInsertPoint(not_v6);
-      go(kDone);
-      b_.SetInsertPoint(bad);
-      go(kDone);
-    }
-    add({kProtoFragment}, "l4.frag");
-    {
-      llvm::BasicBlock* not_v6 = fn_.create_block("l4.frag.v4");
-      llvm::BasicBlock* bad = fn_.create_block("l4.frag.bad");
-      when(b_.CreateICmpEQ(get(proto_), eth(kEthIpv6)), not_v6, "l4.frag.v6");
-      llvm::Value* o = cursor();
-      llvm::Value* p = header(o, 8, bad);
-      // Fragment offset: host 0xfff8 of bytes 2..3, raw 0xf8ff.
-      llvm::Value* first =
-          b_.CreateICmpEQ(b_.CreateAnd(load16(p, 2), b_.getInt16(0xf8ff)), b_.getInt16(0));
-      llvm::Value* flags = b_.CreateSelect(first, b_.getInt8(ir::kIpFlagFirstFrag), b_.getInt8(0));
-      flags = b_.CreateOr(b_.CreateOr(get(ip_flags_), flags), b_.getInt8(ir::kIpFlagIsFragment));
-      b_.CreateStore(flags, ip_flags_);
-      b_.CreateStore(load8(p, 0), ip_proto_);
-      advance(o, 8);
-      b_.CreateBr(done_);  // a fragment: no ports
-      b_.SetInsertPoint(not_v6);
-      go(kDone);
-      b_.SetInsertPoint(bad);
-      go(kDone);
-    }
-    add({kProtoMpls}, "l4.mpls");
-    set_proto(kEthMplsUc);
-    go(kProtoAgain);
-    add({kProtoTcp}, "l4.tcp");
-    if (tcp_flags) {
-      // Keyed only for a whole header whose data offset is at least 5 words.
-      llvm::BasicBlock* skip = fn_.create_block("tcp.noflags");
-      llvm::Value* o = cursor();
-      llvm::Value* p = header(o, 20, skip);
-      llvm::Value* word = load16(p, 12);
-      when(b_.CreateICmpUGE(b_.CreateAnd(word, 0xf0), b_.getInt16(0x50)), skip, "tcp.flags");
-      set(Field::kTcpFlags, b_.CreateAnd(word, 0xff0f));
-      b_.CreateBr(skip);
-      b_.SetInsertPoint(skip);
-    }
+    b_.SetInsertPoint(bad);
     go(kDone);
-    add({kProtoIcmp, kProtoIcmpv6}, "l4.icmp");
-    if (icmp) {
-      llvm::BasicBlock* skip = fn_.create_block("icmp.short");
-      llvm::Value* o = cursor();
-      llvm::Value* p = header(o, 8, skip);  // a whole struct icmphdr
-      set(Field::kIcmpType, load8(p, 0));
-      set(Field::kIcmpCode, load8(p, 1));
-      b_.CreateBr(skip);
-      b_.SetInsertPoint(skip);
-    }
-    go(kDone);
-    b_.SetInsertPoint(plain);
-    go(kDone);
-
-    b_.SetInsertPoint(port_step);
-    ports();
-    llvm::SwitchInst* after = b_.CreateSwitch(then, done_);
-    after->addCase(b_.getInt32(kIpProtoAgain), fn_.create_block("l4.again"));
-    after->addCase(b_.getInt32(kProtoAgain), fn_.create_block("l4.mpls_again"));
-    b_.SetInsertPoint(after->getSuccessor(1));
-    again(pass, trips);
-    b_.SetInsertPoint(after->getSuccessor(2));
-    again(mpls_);
   }
+  add({kProtoFragment}, "l4.frag");
+  {
+    llvm::BasicBlock* not_v6 = fn_.create_block("l4.frag.v4");
+    llvm::BasicBlock* bad = fn_.create_block("l4.frag.bad");
+    when(b_.CreateICmpEQ(get(proto_), eth(kEthIpv6)), not_v6, "l4.frag.v6");
+    llvm::Value* o = cursor();
+    llvm::Value* p = header(o, 8, bad);
+    // Fragment offset: host 0xfff8 of bytes 2..3, raw 0xf8ff.
+    llvm::Value* first =
+        b_.CreateICmpEQ(b_.CreateAnd(load16(p, 2), b_.getInt16(0xf8ff)), b_.getInt16(0));
+    llvm::Value* flags = b_.CreateSelect(first, b_.getInt8(ir::kIpFlagFirstFrag), b_.getInt8(0));
+    flags = b_.CreateOr(b_.CreateOr(get(ip_flags_), flags), b_.getInt8(ir::kIpFlagIsFragment));
+    b_.CreateStore(flags, ip_flags_);
+    b_.CreateStore(load8(p, 0), ip_proto_);
+    advance(o, 8);
+    b_.CreateBr(done_);  // a fragment: no ports
+    b_.SetInsertPoint(not_v6);
+    go(kDone);
+    b_.SetInsertPoint(bad);
+    go(kDone);
+  }
+  add({kProtoMpls}, "l4.mpls");
+  set_proto(kEthMplsUc);
+  go(kProtoAgain);
+  add({kProtoTcp}, "l4.tcp");
+  if (tcp_flags) {
+    // Keyed only for a whole header whose data offset is at least 5 words.
+    llvm::BasicBlock* skip = fn_.create_block("tcp.noflags");
+    llvm::Value* o = cursor();
+    llvm::Value* p = header(o, 20, skip);
+    llvm::Value* word = load16(p, 12);
+    when(b_.CreateICmpUGE(b_.CreateAnd(word, 0xf0), b_.getInt16(0x50)), skip, "tcp.flags");
+    set(Field::kTcpFlags, b_.CreateAnd(word, 0xff0f));
+    b_.CreateBr(skip);
+    b_.SetInsertPoint(skip);
+  }
+  go(kDone);
+  add({kProtoIcmp, kProtoIcmpv6}, "l4.icmp");
+  if (icmp) {
+    llvm::BasicBlock* skip = fn_.create_block("icmp.short");
+    llvm::Value* o = cursor();
+    llvm::Value* p = header(o, 8, skip);  // a whole struct icmphdr
+    set(Field::kIcmpType, load8(p, 0));
+    set(Field::kIcmpCode, load8(p, 1));
+    b_.CreateBr(skip);
+    b_.SetInsertPoint(skip);
+  }
+  go(kDone);
+  b_.SetInsertPoint(plain);
+  go(kDone);
+
+  b_.SetInsertPoint(port_step);
+  ports();
+  llvm::SwitchInst* after = b_.CreateSwitch(then, done_);
+  after->addCase(b_.getInt32(kIpProtoAgain), fn_.create_block("l4.again"));
+  after->addCase(b_.getInt32(kProtoAgain), fn_.create_block("l4.mpls_again"));
+  b_.SetInsertPoint(after->getSuccessor(1));
+  again(pass, trips);
+  b_.SetInsertPoint(after->getSuccessor(2));
+  again(mpls_);
 }
 
 // proto_ports_offset: where the protocol keeps its port pair; zero ports when unreadable.
