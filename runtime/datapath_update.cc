@@ -17,8 +17,7 @@ std::map<uint32_t, Bytes> records_of(const plan::Plan& plan) {
   std::map<uint32_t, Bytes> out;
   for (const auto& table : plan.tables)
     for (const auto& r : table.records)
-      out[plan.rules[r.rule].stats_slot] =
-          plan::encode_table_record(plan.table_layout, r, plan.rules[r.rule]);
+      out[plan.rules[r.rule].stats_slot] = plan::encode_table_record(plan.table_layout, r);
   return out;
 }
 

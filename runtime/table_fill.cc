@@ -142,7 +142,7 @@ Status write_tables(const plan::Plan& plan, const BpfObject& object) {
       const uint32_t id = planned.stats_slot;
       records.add(
           {reinterpret_cast<const uint8_t*>(&id), reinterpret_cast<const uint8_t*>(&id) + 4},
-          plan::encode_table_record(plan.table_layout, r, planned));
+          plan::encode_table_record(plan.table_layout, r));
     }
     for (const plan::TableBucket& bucket : table.buckets)
       buckets.add(plan::encode_table_key(plan.table_layout, bucket),

@@ -59,7 +59,7 @@ class ProgramLowering {
   void exit_via_epilogue(llvm::Value* slot, llvm::Value* last, llvm::Value* exit,
                          llvm::Value* redirect_slot);
   // Counts a goto, then restarts in the chain `chain` (i32) unless the hop bound is exceeded.
-  // `targets`: the chains a non-constant `chain` can name (others are a miss).
+  // A non-constant `chain` is an index into `targets` (out of range: a miss).
   void goto_chain(llvm::Value* chain, llvm::Value* last, const std::string& name,
                   const std::vector<uint32_t>& targets = {});
   void build_epilogue();
@@ -240,8 +240,10 @@ void ProgramLowering::goto_chain(llvm::Value* chain, llvm::Value* last, const st
     return;
   }
   // Only the targets the plan names: a case for every chain would put cycles in the control flow.
-  llvm::SwitchInst* sw = b_.CreateSwitch(chain, miss_);  // no such chain: a miss
-  for (uint32_t target : targets) sw->addCase(b_.getInt32(target), chain_entry(target));
+  // A table's record names its target by index in the table's list.
+  llvm::SwitchInst* sw = b_.CreateSwitch(chain, miss_);  // no such target: a miss
+  for (uint32_t i = 0; i < targets.size(); ++i)
+    sw->addCase(b_.getInt32(i), chain_entry(targets[i]));
 }
 
 void ProgramLowering::emit_table(const plan::Table& table, llvm::BasicBlock* block,

@@ -17,6 +17,7 @@
 namespace tc2xdp::codegen {
 
 TableHit TableProbe::run(llvm::BasicBlock* miss) {
+  check_guards(miss);
   pack_words();
   best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
   best_record_ = blind(b_.getInt64(plan::kNoRecord));
@@ -34,11 +35,29 @@ TableHit TableProbe::run(llvm::BasicBlock* miss) {
   b_.CreateCondBr(b_.CreateIsNull(rec), miss, fetched);
   b_.SetInsertPoint(fetched);
   TableHit hit;
-  hit.kind = load_at(rec, layout_.kind_offset(), i32_);
-  hit.slot = load_at(rec, layout_.slot_offset(), i32_);
-  hit.last = load_at(rec, layout_.last_offset(), i32_);
-  hit.arg = load_at(rec, layout_.arg_offset(), i32_);
+  llvm::Value* kind_arg = load_at(rec, layout_.kind_arg_offset(), i32_);
+  hit.kind = b_.CreateAnd(kind_arg, b_.getInt32(0xff));
+  hit.arg = b_.CreateLShr(kind_arg, b_.getInt32(8));
+  hit.slot = b_.CreateTrunc(best_record_, i32_);  // a record's id is its rule's stats slot
+  hit.last = b_.CreateAdd(hit.slot, b_.getInt32(1));
   return hit;
+}
+
+// One OR of masked XORs over the guards, like an inline rule's, on private copies and through a
+// blinded compare: the verifier learns nothing about the parser's values from it.
+void TableProbe::check_guards(llvm::BasicBlock* miss) {
+  if (table_.guards.empty()) return;
+  llvm::Value* mismatch = nullptr;
+  for (const plan::Term& guard : table_.guards) {
+    llvm::Value* v = key_.value(guard.component);
+    v = v ? private_copy(b_, v) : b_.getInt64(0);
+    llvm::Value* term =
+        b_.CreateXor(b_.CreateAnd(v, b_.getInt64(guard.mask)), b_.getInt64(guard.value));
+    mismatch = mismatch ? b_.CreateOr(mismatch, term) : term;
+  }
+  llvm::BasicBlock* probe = fn_.create_block("table.guarded");
+  b_.CreateCondBr(b_.CreateICmpNE(blind(mismatch), b_.getInt64(0)), miss, probe);
+  b_.SetInsertPoint(probe);
 }
 
 // The packed key goes to the stack once and is reloaded where needed: kept in registers across

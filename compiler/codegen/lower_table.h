@@ -27,7 +27,8 @@ struct TableMaps {
       nullptr;  // a cut tree walk's node read last (see lower_tree.cc)
 };
 
-// The record that won, as i32 values (RecordKind, stats slot, last, arg).
+// The record that won, as i32 values (RecordKind, stats slot, last, arg: a goto's is the
+// target's index in Table::goto_chains).
 struct TableHit {
   llvm::Value* kind = nullptr;
   llvm::Value* slot = nullptr;

@@ -32,6 +32,8 @@ class TableProbe {
   TableHit run(llvm::BasicBlock* miss);
 
  private:
+  // The table's guards: a packet that fails one skips to `miss`.
+  void check_guards(llvm::BasicBlock* miss);
   void pack_words();
   // The cut trees' key (lower_tree.cc): the packed words and ports, written once per packet to
   // the per-CPU scratch every walk reads.

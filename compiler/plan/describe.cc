@@ -121,7 +121,13 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
       }
       const Table& table = plan.tables[unit.index];
       out << "  table " << unit.index << ": " << table.records.size() << " rules, "
-          << table.tuples.size() << " tuples, " << table.buckets.size() << " buckets; key";
+          << table.tuples.size() << " tuples, " << table.buckets.size() << " buckets;";
+      if (!table.guards.empty()) {
+        out << " guard";
+        for (const Term& g : table.guards) out << ' ' << g.component.name();
+        out << ';';
+      }
+      out << " key";
       for (const auto& pc : table.layout)
         out << ' ' << pc.component.name() << "@" << int(pc.word) << ':' << int(pc.shift);
       if (table.src_port_range) out << " +src_port range";

@@ -28,22 +28,21 @@ std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket) {
   return out;
 }
 
-std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record,
-                                         const PlannedRule& planned) {
+std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record) {
   std::vector<uint8_t> out(layout.record_size(), 0);
   for (size_t w = 0; w < record.mask.size(); ++w) {
     put<uint64_t>(out, layout.mask_offset(w), record.mask[w]);
     put<uint64_t>(out, layout.value_offset(w), record.value[w]);
   }
   put<uint32_t>(out, layout.ordinal_offset(), record.ordinal);
-  put<uint32_t>(out, layout.kind_offset(), static_cast<uint32_t>(record.kind));
-  put<uint32_t>(out, layout.slot_offset(), planned.stats_slot);
-  put<uint32_t>(out, layout.last_offset(), planned.stats_slot + 1);
-  put<uint32_t>(out, layout.arg_offset(), record.arg);
-  put<uint16_t>(out, layout.ports_offset(), record.src_port.min);
-  put<uint16_t>(out, layout.ports_offset() + 2, record.src_port.max);
-  put<uint16_t>(out, layout.ports_offset() + 4, record.dst_port.min);
-  put<uint16_t>(out, layout.ports_offset() + 6, record.dst_port.max);
+  put<uint32_t>(out, layout.kind_arg_offset(),
+                static_cast<uint32_t>(record.kind) | record.arg << 8);
+  if (layout.port_ranges) {
+    put<uint16_t>(out, layout.ports_offset(), record.src_port.min);
+    put<uint16_t>(out, layout.ports_offset() + 2, record.src_port.max);
+    put<uint16_t>(out, layout.ports_offset() + 4, record.dst_port.min);
+    put<uint16_t>(out, layout.ports_offset() + 6, record.dst_port.max);
+  }
   return out;
 }
 

@@ -101,6 +101,20 @@ void sort_by_floor(std::vector<Tuple>& tuples) {
                    [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
 }
 
+// The terms every one of `terms` has, identical: a table's guards. None for a single record, which
+// would leave its record nothing to check and its tuple nothing to hash.
+template <typename Member>
+std::vector<Term> common_terms(const std::vector<std::pair<MatchTerms, Member>>& terms) {
+  if (terms.size() < 2) return {};
+  std::vector<Term> common = terms.front().first.terms;
+  for (const auto& [t, member] : terms) {
+    std::erase_if(common, [&](const Term& c) {
+      return std::find(t.terms.begin(), t.terms.end(), c) == t.terms.end();
+    });
+  }
+  return common;
+}
+
 class TableBuilder {
  public:
   TableBuilder(Plan& plan, const ir::RuleSet& rules) : plan_(plan), rules_(rules) {}
@@ -111,14 +125,17 @@ class TableBuilder {
     Table table;
     table.chain = chain;
     std::vector<std::pair<MatchTerms, std::pair<size_t, uint32_t>>> terms;
-    std::map<Component, unsigned> components;
     for (const auto& [index, ordinal] : members) {
       if (rules_.rules()[index].skip_sw) continue;
       const PlannedRule& pr = plan_.rules[index];
       MatchTerms t = match_terms(evaluated_match(rules_.rules()[index], pr), pr);
-      for (const Term& term : t.terms) components[term.component] = term.component.bits();
       terms.push_back({std::move(t), {index, ordinal}});
     }
+    table.guards = common_terms(terms);
+    std::map<Component, unsigned> components;
+    for (const auto& [t, id] : terms)
+      for (const Term& term : t.terms)
+        if (!is_guard(table, term.component)) components[term.component] = term.component.bits();
     table.layout = pack(components);
     table.words = words_of(table.layout);
     std::map<Component, const PackedComponent*> where;
@@ -133,6 +150,7 @@ class TableBuilder {
       r.mask.assign(table.words, 0);
       r.value.assign(table.words, 0);
       for (const Term& term : t.terms) {
+        if (is_guard(table, term.component)) continue;
         const PackedComponent& pc = *where.at(term.component);
         r.mask[pc.word] |= term.mask << pc.shift;
         r.value[pc.word] |= term.value << pc.shift;
@@ -140,14 +158,15 @@ class TableBuilder {
       if (t.src_port) r.src_port = *t.src_port, table.src_port_range = true;
       if (t.dst_port) r.dst_port = *t.dst_port, table.dst_port_range = true;
       r.kind = record_kind(pr.terminal);
-      r.arg = r.kind == RecordKind::kGoto       ? pr.terminal.chain
-              : r.kind == RecordKind::kRedirect ? pr.terminal.redirect_slot
-              : r.kind == RecordKind::kActions  ? *pr.terminal.actions
-                                                : 0;
-      if (r.kind == RecordKind::kGoto &&
-          std::find(table.goto_chains.begin(), table.goto_chains.end(), r.arg) ==
-              table.goto_chains.end())
-        table.goto_chains.push_back(r.arg);
+      r.arg = r.kind == RecordKind::kRedirect  ? pr.terminal.redirect_slot
+              : r.kind == RecordKind::kActions ? *pr.terminal.actions
+                                               : 0;
+      if (r.kind == RecordKind::kGoto) {
+        auto& targets = table.goto_chains;
+        auto it = std::find(targets.begin(), targets.end(), pr.terminal.chain);
+        r.arg = static_cast<uint32_t>(it - targets.begin());
+        if (it == targets.end()) targets.push_back(pr.terminal.chain);
+      }
       file(table, r, pr.stats_slot);
       table.rules.push_back(index);
       table.records.push_back(std::move(r));
@@ -230,6 +249,11 @@ class TableBuilder {
 };
 
 }  // namespace
+
+bool is_guard(const Table& table, const Component& component) {
+  return std::any_of(table.guards.begin(), table.guards.end(),
+                     [&](const Term& g) { return g.component == component; });
+}
 
 // A new tuple's mask: the rule's mask with only its fully masked bytes, and address prefixes
 // rounded down to kAddressGrain bits, so rules of nearby prefix lengths share it; the record check
@@ -355,6 +379,7 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
   uint64_t tree_insns = 0;
   for (auto& t : plan.tables) {
     plan.table_layout.words = std::max(plan.table_layout.words, t.words);
+    plan.table_layout.port_ranges |= t.src_port_range || t.dst_port_range;
     buckets += t.buckets.size();
     for (Tree& tree : t.trees) {
       tree.node_base = plan.tree_nodes;

@@ -8,6 +8,9 @@ namespace tc2xdp::plan {
 // How a terminal reads in a record.
 RecordKind record_kind(const Terminal& terminal);
 
+// Whether the table checks `component` as a guard rather than packing it.
+bool is_guard(const Table& table, const Component& component);
+
 // Whether every bit of `narrow` is set in `wide` (a tuple's mask within a rule's).
 bool mask_within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t>& wide);
 

@@ -62,8 +62,9 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
   fp << "parse " << p.vlan << p.cvlan << p.mpls << int(p.mpls_depth) << p.arp << p.ipv4 << p.ipv6
      << p.l4 << p.tcp_flags << p.icmp << p.indev << p.src_port_range << p.dst_port_range << ' '
      << p.fields.to_string() << "\nmaps " << plan.stats_slots << ' ' << plan.table_buckets << ' '
-     << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words << ' '
-     << plan.max_chain_hops << " tree " << plan.tree_nodes << ' ' << plan.tree_entries;
+     << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words
+     << plan.table_layout.port_ranges << ' ' << plan.max_chain_hops << " tree " << plan.tree_nodes
+     << ' ' << plan.tree_entries;
   fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots;
   for (const auto& r : plan.redirects)
     fp << " redirect " << r.slot << '=' << describe_target(r.target);
@@ -89,6 +90,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
       }
       const Table& t = plan.tables[unit.index];
       fp << "\n table";
+      for (const Term& g : t.guards)
+        fp << " guard " << g.component.name() << ' ' << g.mask << '=' << g.value;
       for (const auto& pc : t.layout)
         fp << ' ' << pc.component.name() << '@' << int(pc.word) << ':' << int(pc.shift);
       fp << " ranges " << t.src_port_range << t.dst_port_range << " spares " << t.spares.size()

@@ -173,7 +173,13 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   record.ordinal = ordinal;
   record.mask.assign(table.words, 0);
   record.value.assign(table.words, 0);
+  for (const Term& guard : table.guards) {
+    if (std::find(terms.terms.begin(), terms.terms.end(), guard) == terms.terms.end())
+      return why = "the table's rules all key " + guard.component.name() + " alike, it does not",
+             std::nullopt;
+  }
   for (const Term& term : terms.terms) {
+    if (is_guard(table, term.component)) continue;
     auto pc = std::find_if(table.layout.begin(), table.layout.end(),
                            [&](const PackedComponent& p) { return p.component == term.component; });
     if (pc == table.layout.end())
@@ -276,7 +282,7 @@ std::optional<TableWrite> TablePatcher::add(const ir::Rule& rule, bool last_of_p
   TableWrite write{key,
                    std::move(spare_writes),
                    *slot,
-                   encode_table_record(plan_.table_layout, record, pr),
+                   encode_table_record(plan_.table_layout, record),
                    std::move(best_key),
                    encode_table_bucket(value)};
   write.devmap = devmap;
@@ -289,7 +295,7 @@ TableWrite TablePatcher::remove_from_tree(const RuleKey& key) {
   const uint32_t bit = held.poison_bit;
   TableWrite write{key, {}, slots_.at(key), std::nullopt, {}, std::nullopt};
   write.touches_bucket = false;
-  Bytes bytes = encode_table_record(plan_.table_layout, record, plan_.rules[record.rule]);
+  Bytes bytes = encode_table_record(plan_.table_layout, record);
   bytes[plan_.table_layout.value_offset(bit / 64) + bit % 64 / 8] |=
       static_cast<uint8_t>(1u << (bit % 8));
   write.record = std::move(bytes);

@@ -53,8 +53,11 @@ struct TableRecord {
   ir::PortRange src_port{0, 0xffff};  // host order, inclusive
   ir::PortRange dst_port{0, 0xffff};
   RecordKind kind = RecordKind::kPass;
-  uint32_t arg = 0;  // redirect slot, goto chain or action list
+  // Redirect slot, action list, or for a goto the target's index in Table::goto_chains. Below
+  // 2^24: the record packs it with the kind.
+  uint32_t arg = 0;
 };
+inline constexpr uint32_t kRecordArgLimit = 1u << 24;
 
 struct TableBucket {
   uint32_t tuple = 0;
@@ -98,6 +101,10 @@ struct Tree {
 struct Table {
   uint32_t chain = 0;
   std::vector<size_t> rules;  // Plan::rules indexes covered, classification order
+  // Terms every record has alike (e.g. all `protocol ip`): checked once per packet, a mismatch
+  // skipping the table, and left out of the packed key and the records. Part of the shape: a rule
+  // without them joins only by a recompile.
+  std::vector<Term> guards;
   std::vector<PackedComponent> layout;
   uint32_t words = 0;  // packed key words in use (<= Plan::table_key_words)
   bool src_port_range = false, dst_port_range = false;  // some record checks a range
@@ -113,21 +120,20 @@ struct Table {
 // The maps' byte layouts, shared by codegen (loads at these offsets) and the runtime (writes).
 //   key:    u32 tuple, u32 pad, u64 word[W]
 //   bucket: u32 record[kBucketCandidates]
-//   record: u64 mask[W], u64 value[W], u32 ordinal, u32 kind, u32 stats_slot, u32 last,
-//           u32 arg, u16 sport_min, u16 sport_max, u16 dport_min, u16 dport_max, u32 pad
+//   record: u64 mask[W], u64 value[W], u32 ordinal, u32 kind | arg << 8,
+//           and when some table checks port ranges u16 sport_min, sport_max, dport_min, dport_max
 //   spare:  u64 mask[W], u32 tuple, u32 floor, u32 active, u32 pad (all zero: unused)
+// A record's id is its rule's stats slot, so the record does not repeat it.
 struct TableLayout {
-  uint32_t words = 1;  // W
+  uint32_t words = 1;        // W
+  bool port_ranges = false;  // some table checks a port range
   uint32_t key_size() const { return 8 + 8 * words; }
-  uint32_t record_size() const { return 16 * words + 32; }
+  uint32_t record_size() const { return 16 * words + 8 + (port_ranges ? 8 : 0); }
   uint32_t mask_offset(uint32_t w) const { return 8 * w; }
   uint32_t value_offset(uint32_t w) const { return 8 * (words + w); }
   uint32_t ordinal_offset() const { return 16 * words; }
-  uint32_t kind_offset() const { return 16 * words + 4; }
-  uint32_t slot_offset() const { return 16 * words + 8; }
-  uint32_t last_offset() const { return 16 * words + 12; }
-  uint32_t arg_offset() const { return 16 * words + 16; }
-  uint32_t ports_offset() const { return 16 * words + 20; }  // 4 x u16
+  uint32_t kind_arg_offset() const { return 16 * words + 4; }
+  uint32_t ports_offset() const { return 16 * words + 8; }  // 4 x u16, if port_ranges
   static constexpr uint32_t bucket_size() { return 4 * kBucketCandidates; }
   uint32_t spare_size() const { return 8 * words + 16; }
   uint32_t spare_tuple_offset() const { return 8 * words; }
@@ -139,8 +145,7 @@ struct TableLayout {
 struct PlannedRule;
 std::vector<uint8_t> encode_table_key(const TableLayout& layout, const TableBucket& bucket);
 std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket);
-std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record,
-                                         const PlannedRule& planned);
+std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record);
 std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple, bool active);
 // A tree node as the program reads it, one u64: bits 0-7 kind (0 leaf, 1 cut), 8-15 dim, 16-23
 // shift, 24-31 bits (cut) or count (leaf), 32-63 the first child's or entry's index in the maps.

@@ -50,6 +50,7 @@ struct Term {
   Component component;
   uint64_t mask = 0;   // non-zero, within bits()
   uint64_t value = 0;  // already masked
+  bool operator==(const Term&) const = default;
 };
 
 struct MatchTerms {

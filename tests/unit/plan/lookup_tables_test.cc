@@ -125,15 +125,17 @@ TEST(LookupTables, RecordsEncodeAtTheLayoutsOffsets) {
   const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
   ASSERT_EQ(p.tables.size(), 1u);
   const TableRecord& r = p.tables[0].records[1];
-  const auto bytes = encode_table_record(p.table_layout, r, p.rules[r.rule]);
+  const auto bytes = encode_table_record(p.table_layout, r);
   ASSERT_EQ(bytes.size(), p.table_layout.record_size());
-  uint32_t ordinal, last;
+  ASSERT_TRUE(p.table_layout.port_ranges);
+  uint32_t ordinal, kind_arg;
   uint16_t dport_min;
   std::memcpy(&ordinal, bytes.data() + p.table_layout.ordinal_offset(), 4);
-  std::memcpy(&last, bytes.data() + p.table_layout.last_offset(), 4);
+  std::memcpy(&kind_arg, bytes.data() + p.table_layout.kind_arg_offset(), 4);
   std::memcpy(&dport_min, bytes.data() + p.table_layout.ports_offset() + 4, 2);
   EXPECT_EQ(ordinal, 2u << 16);  // pref 2, first of its pref
-  EXPECT_EQ(last, p.rules[r.rule].stats_slot + 1);
+  EXPECT_EQ(kind_arg & 0xff, static_cast<uint32_t>(r.kind));
+  EXPECT_EQ(kind_arg >> 8, r.arg);
   EXPECT_EQ(dport_min, 1001);
 }
 
