@@ -107,24 +107,27 @@ static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
   if (!nodes_fd) return nodes_fd.error();
   auto entries_fd = object.map_fd(codegen::kTreeEntryMap);
   if (!entries_fd) return entries_fd.error();
-  Batch nodes, entries;
-  const auto u32_bytes = [](uint32_t v) {
-    std::vector<uint8_t> out(4);
-    std::memcpy(out.data(), &v, 4);
-    return out;
-  };
+  // Every tree's nodes and entries at their bases, then cut into the maps' chunks.
+  std::vector<uint32_t> all_nodes(plan::tree_chunks(plan.tree_nodes) * plan::kTreeChunk, 0);
+  std::vector<uint32_t> all_entries(plan::tree_chunks(plan.tree_entries) * plan::kTreeChunk, 0);
   for (const plan::Table& table : plan.tables) {
     for (const plan::Tree& tree : table.trees) {
-      for (uint32_t i = 0; i < tree.entries.size(); ++i)
-        entries.add(u32_bytes(tree.entry_base + i), u32_bytes(tree.entries[i]));
-      for (uint32_t i = 0; i < tree.nodes.size(); ++i) {
-        const uint64_t node = plan::encode_tree_node(tree, tree.nodes[i]);
-        std::vector<uint8_t> value(8);
-        std::memcpy(value.data(), &node, 8);
-        nodes.add(u32_bytes(tree.node_base + i), std::move(value));
-      }
+      std::copy(tree.entries.begin(), tree.entries.end(), all_entries.begin() + tree.entry_base);
+      for (uint32_t i = 0; i < tree.nodes.size(); ++i)
+        all_nodes[tree.node_base + i] = plan::encode_tree_node(tree.nodes[i]);
     }
   }
+  const auto chunks = [](const std::vector<uint32_t>& words) {
+    Batch batch;
+    for (uint32_t c = 0; c * plan::kTreeChunk < words.size(); ++c) {
+      std::vector<uint8_t> key(4), value(4 * plan::kTreeChunk);
+      std::memcpy(key.data(), &c, 4);
+      std::memcpy(value.data(), words.data() + c * plan::kTreeChunk, value.size());
+      batch.add(std::move(key), std::move(value));
+    }
+    return batch;
+  };
+  const Batch nodes = chunks(all_nodes), entries = chunks(all_entries);
   if (auto s = write_batch(*entries_fd, entries, "tree entries"); !s) return s;
   return write_batch(*nodes_fd, nodes, "tree nodes");
 }

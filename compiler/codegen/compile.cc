@@ -99,10 +99,11 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
          std::max<uint32_t>(1, plan.table_spares)});
   }
   if (plan.tree_nodes) {
+    const BtfType chunk = BtfType::structure("t2x_tree_chunk", {{"u32", 4, plan::kTreeChunk}});
     maps.tree_nodes = &module.declare_map(
-        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), BtfType::u64(), plan.tree_nodes});
-    maps.tree_entries = &module.declare_map({kTreeEntryMap, MapKind::kArray, BtfType::u32(),
-                                             BtfType::u32(), std::max(1u, plan.tree_entries)});
+        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), chunk, plan::tree_chunks(plan.tree_nodes)});
+    maps.tree_entries = &module.declare_map({kTreeEntryMap, MapKind::kArray, BtfType::u32(), chunk,
+                                             std::max(1u, plan::tree_chunks(plan.tree_entries))});
     maps.tree_key = &module.declare_map(
         {kTreeKeyMap, MapKind::kPercpuArray, BtfType::u32(),
          BtfType::structure("t2x_tree_key", {{"dim", 8, plan::kTreeKeyDims}}), 1});

@@ -120,7 +120,7 @@ void ProgramLowering::run() {
     table_maps_.key_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");
     table_maps_.id_slot = fn_.create_stack_slot(i32_, "record_id");
-    table_maps_.tree_node_slot = fn_.create_stack_slot(i64_, "tree_node");
+    table_maps_.tree_node_slot = fn_.create_stack_slot(i32_, "tree_node");
     table_maps_.packed_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, 2 * plan_.table_layout.words), "packed_key");
   }

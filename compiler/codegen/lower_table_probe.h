@@ -40,6 +40,9 @@ class TableProbe {
   void fill_tree_key();
   // A cut tree's walk (lower_tree.cc): leaves the best the tree holds, if better, in best_*.
   void walk_tree(const plan::Tree& tree);
+  // u32 `index` (i64) of a chunked tree map (plan::kTreeChunk): a missing chunk goes to `missing`.
+  llvm::Value* load_chunked(const MapRef* map, llvm::Value* index, llvm::BasicBlock* missing,
+                            const std::string& n);
   // One tuple's probe; returns the block its paths meet in, with the builder there.
   void probe(const plan::Tuple& tuple);
   // A spare tuple: id, floor and mask read from its spares map entry; skipped while inactive.

@@ -33,6 +33,18 @@ void TableProbe::fill_tree_key() {
   b_.SetInsertPoint(filled);
 }
 
+llvm::Value* TableProbe::load_chunked(const MapRef* map, llvm::Value* index,
+                                      llvm::BasicBlock* missing, const std::string& n) {
+  b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(index, b_.getInt64(4)), i32_), maps_.id_slot);
+  static_assert(plan::kTreeChunk == 16);
+  llvm::Value* chunk = map_lookup_elem(b_, map->global, maps_.id_slot, n);
+  llvm::BasicBlock* read = fn_.create_block(n + ".read");
+  b_.CreateCondBr(b_.CreateIsNull(chunk), missing, read);
+  b_.SetInsertPoint(read);
+  llvm::Value* offset = b_.CreateShl(b_.CreateAnd(index, b_.getInt64(15)), b_.getInt64(2));
+  return load_at(b_.CreateGEP(i8_, chunk, offset), 0, i32_);
+}
+
 void TableProbe::walk_tree(const plan::Tree& tree) {
   llvm::BasicBlock* none = fn_.create_block("tree.none");
   llvm::BasicBlock* done = fn_.create_block("tree.done");
@@ -48,20 +60,21 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   // the scratch is looked up again per step. Values kept across them would take callee-saved
   // registers from those live around the table, and spill, on a stack that is tight already.
   const auto node_now = [&] {
-    return b_.CreateAlignedLoad(i64_, maps_.tree_node_slot, llvm::Align(8), /*isVolatile=*/true);
+    return b_.CreateZExt(
+        b_.CreateAlignedLoad(i32_, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true),
+        i64_);
   };
-  // A node: bits 0-7 kind (0 leaf), 8-15 dim, 16-23 shift, 24-31 bits, 32-63 first child.
+  const auto field = [&](llvm::Value* node, unsigned at, unsigned bits) {
+    return b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(at)), b_.getInt64((1u << bits) - 1));
+  };
+  // A node (plan::encode_tree_node): bit 0 cut; a cut's dim, shift, bits and first child at bits
+  // 1, 4, 10 and 14; a leaf's count and first entry at bits 1 and 6. Indexes are the tree's own.
   llvm::Value* index = b_.getInt64(tree.node_base);
   for (uint32_t step = 0; step <= tree.depth; ++step) {
     const std::string n = "tree.step" + std::to_string(step);
-    b_.CreateStore(b_.CreateTrunc(index, i32_), maps_.id_slot);
-    llvm::Value* slot = map_lookup_elem(b_, maps_.tree_nodes->global, maps_.id_slot, n);
-    llvm::BasicBlock* read = fn_.create_block(n + ".read");
-    b_.CreateCondBr(b_.CreateIsNull(slot), none, read);
-    b_.SetInsertPoint(read);
-    llvm::Value* node = load_at(slot, 0, i64_);
-    b_.CreateAlignedStore(node, maps_.tree_node_slot, llvm::Align(8), /*isVolatile=*/true);
-    llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node, b_.getInt64(0xff)), b_.getInt64(0));
+    llvm::Value* node = load_chunked(maps_.tree_nodes, index, none, n);
+    b_.CreateAlignedStore(node, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true);
+    llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node, b_.getInt32(1)), b_.getInt32(0));
     if (step == tree.depth) {  // the planner puts only leaves this deep
       b_.CreateCondBr(is_leaf, leaf, none);
       break;
@@ -75,32 +88,32 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
     b_.CreateCondBr(b_.CreateIsNull(key), none, keyed);
     b_.SetInsertPoint(keyed);
     node = node_now();
-    llvm::Value* dim =
-        b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(8)), b_.getInt64(plan::kTreeKeyDims - 1));
-    llvm::Value* shift = b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(16)), b_.getInt64(63));
-    llvm::Value* bits = b_.CreateAnd(b_.CreateLShr(node, b_.getInt64(24)), b_.getInt64(15));
+    static_assert(plan::kTreeKeyDims == 8);
+    llvm::Value* dim = field(node, 1, 3);
+    llvm::Value* shift = field(node, 4, 6);
+    llvm::Value* bits = field(node, 10, 4);
     llvm::Value* value =
         load_at(b_.CreateGEP(i8_, key, b_.CreateShl(dim, b_.getInt64(3))), 0, i64_);
     llvm::Value* window = b_.CreateSub(b_.CreateShl(b_.getInt64(1), bits), b_.getInt64(1));
     llvm::Value* child = b_.CreateAnd(b_.CreateLShr(value, shift), window);
-    index = blind(b_.CreateAdd(b_.CreateLShr(node, b_.getInt64(32)), child));
+    llvm::Value* first =
+        b_.CreateAdd(b_.CreateLShr(node, b_.getInt64(14)), b_.getInt64(tree.node_base));
+    index = blind(b_.CreateAdd(first, child));
   }
 
   b_.SetInsertPoint(leaf);
   for (uint32_t i = 0; i < tree.widest_leaf; ++i) {
     const std::string n = "tree.e" + std::to_string(i);
     llvm::Value* leaf_node = node_now();
-    llvm::Value* count = b_.CreateAnd(b_.CreateLShr(leaf_node, b_.getInt64(24)), b_.getInt64(0xff));
-    llvm::Value* first = b_.CreateLShr(leaf_node, b_.getInt64(32));
+    llvm::Value* count = field(leaf_node, 1, 5);
+    llvm::Value* first =
+        b_.CreateAdd(b_.CreateLShr(leaf_node, b_.getInt64(6)), b_.getInt64(tree.entry_base));
     llvm::BasicBlock* entry = fn_.create_block(n);
     b_.CreateCondBr(b_.CreateICmpULE(blind(count), b_.getInt64(i)), none, entry);
     b_.SetInsertPoint(entry);
-    b_.CreateStore(b_.CreateTrunc(b_.CreateAdd(first, b_.getInt64(i)), i32_), maps_.id_slot);
-    llvm::Value* at = map_lookup_elem(b_, maps_.tree_entries->global, maps_.id_slot, n + ".at");
-    llvm::BasicBlock* fetch = fn_.create_block(n + ".fetch");
-    b_.CreateCondBr(b_.CreateIsNull(at), none, fetch);
-    b_.SetInsertPoint(fetch);
-    llvm::Value* id = b_.CreateZExt(load_at(at, 0, i32_), i64_, n + ".id");
+    llvm::Value* id = b_.CreateZExt(
+        load_chunked(maps_.tree_entries, b_.CreateAdd(first, b_.getInt64(i)), none, n + ".at"),
+        i64_, n + ".id");
     // Entries are in ordinal order, as bucket candidates are (an earlier tree set the best).
     const Candidate candidate = check_candidate(n, id, none, [] {});
     found.emplace_back(b_.GetInsertBlock(), candidate.ordinal, id);

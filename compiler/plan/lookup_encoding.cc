@@ -55,11 +55,10 @@ std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple,
   return out;
 }
 
-uint64_t encode_tree_node(const Tree& tree, const TreeNode& node) {
-  const uint64_t first = node.first + (node.leaf ? tree.entry_base : tree.node_base);
-  const uint64_t kind = node.leaf ? 0 : 1;
-  return kind | uint64_t{node.dim} << 8 | uint64_t{node.shift} << 16 |
-         uint64_t{node.leaf ? node.count : node.bits} << 24 | first << 32;
+uint32_t encode_tree_node(const TreeNode& node) {
+  if (node.leaf) return uint32_t{node.count} << 1 | node.first << 6;
+  return 1u | uint32_t{node.dim} << 1 | uint32_t{node.shift} << 4 | uint32_t{node.bits} << 10 |
+         node.first << 14;
 }
 
 }  // namespace tc2xdp::plan

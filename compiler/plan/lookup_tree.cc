@@ -31,7 +31,7 @@ constexpr size_t kLeafTarget = 8;   // records a leaf may hold without trying to
 constexpr double kSpaceFactor = 4;  // children's entries a cut may create per entry of its node
 constexpr unsigned kMaxCutBits = 8;
 constexpr uint32_t kPortBits = 16;
-constexpr size_t kTreeBytesPerRule = 96;  // nodes (8 bytes) and entries (4) a tree may take
+constexpr size_t kTreeBytesPerRule = 64;  // nodes and entries (4 bytes each) a tree may take
 
 // A record as the tree sees it: its packed mask and value, and the ports it accepts (its range,
 // narrowed by an exact port it keys in the packed key).
@@ -160,7 +160,10 @@ class TreeBuilder {
 
  private:
   bool over_budget() const {
-    return 8 * build_.tree.nodes.size() + 4 * build_.tree.entries.size() > budget_;
+    // Past the node encoding's indexes too (the root's first child is node 1).
+    return 4 * (build_.tree.nodes.size() + build_.tree.entries.size()) > budget_ ||
+           build_.tree.nodes.size() >= kTreeMaxNodes ||
+           build_.tree.entries.size() >= kTreeMaxEntries;
   }
 
   // Each dimension's next cuts: for a packed component, the unfixed bits left in each of its

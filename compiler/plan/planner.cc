@@ -49,7 +49,7 @@ uint64_t tree_digest(const Tree& tree) {
   const auto mix = [&](uint64_t v) {
     for (int i = 0; i < 8; ++i) h = (h ^ (v >> (8 * i) & 0xff)) * 0x100000001b3;
   };
-  for (const TreeNode& n : tree.nodes) mix(encode_tree_node(tree, n));
+  for (const TreeNode& n : tree.nodes) mix(encode_tree_node(n));
   for (uint32_t e : tree.entries) mix(e);
   return h;
 }

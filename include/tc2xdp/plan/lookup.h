@@ -79,6 +79,16 @@ inline constexpr uint32_t kTreeMaxDepth = 10;     // cuts on any path: the progr
 inline constexpr uint32_t kTreeLeafRecords = 16;  // records a leaf lists at most
 inline constexpr uint8_t kTreePortDim = 4;
 inline constexpr uint32_t kTreeKeyDims = 8;  // the walk's key: u64 per dimension (6 used)
+// Nodes and entries are u32s, stored kTreeChunk to a map element (array maps round every element
+// up to 8 bytes: one u32 per element would take twice its size). Node i is u32 i % kTreeChunk of
+// element i / kTreeChunk; entries likewise.
+inline constexpr uint32_t kTreeChunk = 16;
+inline constexpr uint32_t tree_chunks(uint32_t n) {
+  return (n + kTreeChunk - 1) / kTreeChunk;
+}
+// A node is one u32 whose child and entry indexes are the tree's own: these bound a tree.
+inline constexpr uint32_t kTreeMaxNodes = 1u << 18;
+inline constexpr uint32_t kTreeMaxEntries = 1u << 26;
 
 struct TreeNode {
   bool leaf = true;
@@ -147,8 +157,9 @@ std::vector<uint8_t> encode_table_key(const TableLayout& layout, const TableBuck
 std::vector<uint8_t> encode_table_bucket(const TableBucket& bucket);
 std::vector<uint8_t> encode_table_record(const TableLayout& layout, const TableRecord& record);
 std::vector<uint8_t> encode_spare(const TableLayout& layout, const Tuple& tuple, bool active);
-// A tree node as the program reads it, one u64: bits 0-7 kind (0 leaf, 1 cut), 8-15 dim, 16-23
-// shift, 24-31 bits (cut) or count (leaf), 32-63 the first child's or entry's index in the maps.
-uint64_t encode_tree_node(const Tree& tree, const TreeNode& node);
+// A tree node as the program reads it, one u32. Bit 0: 1 a cut, 0 a leaf. A cut: bits 1-3 dim,
+// 4-9 shift, 10-13 bits, 14-31 its first child's index within the tree. A leaf: bits 1-5 count,
+// 6-31 its first entry's index within the tree. The program adds the tree's bases.
+uint32_t encode_tree_node(const TreeNode& node);
 
 }  // namespace tc2xdp::plan

@@ -224,13 +224,10 @@ TEST(LookupTree, TablesOfOneMaskStayTuples) {
 }
 
 TEST(LookupTree, NodesEncodeAsTheProgramReadsThem) {
-  Tree tree;
-  tree.node_base = 100;
-  tree.entry_base = 7;
   const TreeNode cut{false, 5, 3, 8, 0, 2};
   const TreeNode leaf{true, 0, 0, 0, 12, 40};
-  EXPECT_EQ(encode_tree_node(tree, cut), 1u | 5u << 8 | 3u << 16 | 8u << 24 | uint64_t{102} << 32);
-  EXPECT_EQ(encode_tree_node(tree, leaf), 0u | 12u << 24 | uint64_t{47} << 32);
+  EXPECT_EQ(encode_tree_node(cut), 1u | 5u << 1 | 3u << 4 | 8u << 10 | 2u << 14);
+  EXPECT_EQ(encode_tree_node(leaf), 12u << 1 | 40u << 6);
 }
 
 }  // namespace
