@@ -8,13 +8,16 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "common/packet_gen.h"
 #include "common/police_check.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
+#include "flow_frames.h"
 #include "gen_devices_test_base.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
@@ -183,6 +186,120 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
     EXPECT_GT(sets_with_trees, sets / 20) << "seeds 3 mod 4 force cut trees";
   }
   EXPECT_GT(total_frames, sets * frames / 2);
+}
+
+// Hand-picked frames at a table's guards. The table's rules are all `protocol ip`, so it checks
+// protocol and n_proto once as guards; frames failing either (IPv6, ARP, a tagged or an MPLS-in-IP
+// IPv4 frame) must skip it for the later rules, though their other keys (ports, dst_mac) match
+// table rules, which a table probed without its guards would hit. Under tuples and under cut
+// trees; each frame against the reference, then the counters.
+TEST_F(DifferentialTest, FramesFailingATablesGuardsSkipToTheLaterRules) {
+  using testing::FlowFrame, testing::ip4;
+  constexpr size_t kTableRules = 25;
+  const auto rule = [](const std::string& rest) {
+    return "filter add dev eth0 ingress " + rest + "\n";
+  };
+  std::string text;
+  for (size_t i = 0; i + 1 < kTableRules; ++i) {
+    // tcp and udp, with and without addresses: only protocol and n_proto are alike.
+    text += rule("pref " + std::to_string(i + 1) + " protocol ip flower " +
+                 (i % 2 ? "dst_ip 10.0." + std::to_string(i) + ".0/24 ip_proto udp"
+                        : std::string("ip_proto tcp")) +
+                 " dst_port " + std::to_string(1000 + i) + " action drop");
+  }
+  text += rule("pref 25 protocol ip flower dst_mac 02:00:00:00:00:09 action drop");
+  // A continue rule stays inline and ends the table's run; keyed on IPv6 ports, it has the parser
+  // walk IPv6 to its ports too.
+  text += rule("pref 30 protocol ipv6 flower ip_proto tcp dst_port 7 action continue");
+  // The catch-all shares its pref with a continue rule, so it stays inline as well.
+  text += rule("pref 40 protocol all flower src_mac 02:00:00:00:00:77 action continue");
+  text += rule("pref 40 protocol all flower action pass");
+  const size_t catch_all = kTableRules + 2;
+  ir::RuleSet rules;
+  Diagnostics diags;
+  ASSERT_TRUE(frontend::tc::load_rules(text, "guards.tc", rules, diags)) << diags.to_string();
+  ASSERT_EQ(rules.size(), catch_all + 1);
+
+  const std::array<uint8_t, 16> v6a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const std::array<uint8_t, 16> v6b{0x20, 0x01, 0x0d, 0xb9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  const auto to_mac9 = [] { return FlowFrame().raw({2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 1}); };
+  const auto tcp4 = [](FlowFrame f, uint16_t dport) {
+    return f.type(0x0800).ipv4(ip4(1, 2, 3, 4), ip4(10, 0, 1, 5), 6).tcp(99, dport).bytes();
+  };
+  const auto udp4 = [](uint32_t dst, uint16_t dport) {
+    return FlowFrame().eth().type(0x0800).ipv4(ip4(1, 2, 3, 4), dst, 17).udp(99, dport).bytes();
+  };
+  const auto tcp6 = [&](FlowFrame f, uint16_t dport) {
+    return f.type(0x86dd).ipv6(v6a, v6b, 6).tcp(99, dport).bytes();
+  };
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> frame;
+    size_t rule;  // the deciding rule's index
+  };
+  const std::vector<Case> cases = {
+      // IPv4 frames pass the guards and hit table rules, or miss them for the catch-all.
+      {"ipv4 tcp 1000", tcp4(FlowFrame().eth(), 1000), 0},
+      {"ipv4 udp 10.0.1.5:1001", udp4(ip4(10, 0, 1, 5), 1001), 1},
+      {"ipv4 to mac 9", tcp4(to_mac9(), 5), kTableRules - 1},
+      {"ipv4 udp 10.0.2.5:1001", udp4(ip4(10, 0, 2, 5), 1001), catch_all},
+      // Failing a guard: past the table and both continue rules to the catch-all.
+      {"ipv6 tcp 1000", tcp6(FlowFrame().eth(), 1000), catch_all},
+      {"ipv6 to mac 9", tcp6(to_mac9(), 5), catch_all},
+      {"arp to mac 9", to_mac9().type(0x0806).arp(1, ip4(10, 0, 0, 2), ip4(10, 0, 0, 1)).bytes(),
+       catch_all},
+      // protocol is the TPID, n_proto ip: the protocol guard alone fails.
+      {"tagged ipv4 tcp 1000", tcp4(FlowFrame().eth().tag(0x8100, 5), 1000), catch_all},
+      // protocol ip, n_proto MPLS: the n_proto guard alone fails.
+      {"mpls in ipv4 to mac 9",
+       to_mac9().type(0x0800).ipv4(1, ip4(10, 0, 1, 5), 137).mpls(1, 0, true, 1).bytes(),
+       catch_all},
+  };
+
+  for (auto lookup : {plan::LookupPolicy::kAlwaysTable, plan::LookupPolicy::kAlwaysTree}) {
+    SCOPED_TRACE(lookup == plan::LookupPolicy::kAlwaysTable ? "tuples" : "cut trees");
+    plan::PlanOptions options;
+    options.lookup = lookup;
+    const plan::Plan plan = plan::make_plan(rules, options, diags);
+    ASSERT_EQ(plan.tables.size(), 1u) << plan::describe(plan, rules);
+    const plan::Table& table = plan.tables[0];
+    ASSERT_EQ(table.records.size(), kTableRules);
+    ASSERT_EQ(table.guards.size(), 2u) << plan::describe(plan, rules);
+    EXPECT_EQ(table.guards[0].component.name(), "protocol");
+    EXPECT_EQ(table.guards[1].component.name(), "n_proto");
+    EXPECT_EQ(table.trees.empty(), lookup == plan::LookupPolicy::kAlwaysTable);
+    const auto& units = plan.chains[0].units;
+    ASSERT_EQ(units.size(), 4u);
+    EXPECT_EQ(units[0].kind, plan::ChainUnit::Kind::kTable);
+    EXPECT_EQ(units[3].kind, plan::ChainUnit::Kind::kInlineRule);
+    EXPECT_EQ(units[3].index, catch_all);
+
+    auto program = codegen::compile(rules, plan);
+    ASSERT_TRUE(program.ok()) << program.error().to_string();
+    auto loaded = runtime::LoadedProgram::load(plan, *program, {});
+    ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+    const auto reference_options = runtime::reference_options(plan, rules, {});
+    std::vector<plan::RuleCounters> expected(rules.size());
+    for (const Case& c : cases) {
+      auto got = loaded->run(c.frame);
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      const auto want = reference::classify(rules, c.frame, 1, reference_options);
+      for (const auto& hit : want.hits) {
+        expected[hit.index].packets += 1;
+        expected[hit.index].bytes += c.frame.size();
+      }
+      EXPECT_EQ(runtime::compare_outcomes(*got, want, rules), "") << c.what << "\n"
+                                                                  << want.explanation;
+      EXPECT_EQ(got->rule_index, std::optional<size_t>(c.rule)) << c.what;
+    }
+    auto counters = loaded->counters();
+    ASSERT_TRUE(counters.ok()) << counters.error().to_string();
+    for (size_t i = 0; i < rules.size(); ++i) {
+      EXPECT_EQ((*counters)[i].packets, expected[i].packets) << "rule " << i + 1;
+      EXPECT_EQ((*counters)[i].bytes, expected[i].bytes) << "rule " << i + 1;
+    }
+    EXPECT_EQ((*counters)[catch_all].packets, 6u);
+  }
 }
 
 }  // namespace

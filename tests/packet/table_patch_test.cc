@@ -10,14 +10,17 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "common/packet_gen.h"
 #include "common/police_check.h"
 #include "common/reproducer.h"
 #include "common/rule_gen.h"
+#include "flow_frames.h"
 #include "gen_devices_test_base.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/codegen/map_spec.h"
@@ -188,6 +191,94 @@ TEST_F(TablePatchTest, RulesFiledInPlaceAgreeWithTheReference) {
   EXPECT_GT(totals.adds, 100u);
   EXPECT_GT(totals.deletes, 50u);
   EXPECT_GT(totals.tables_with_trees, 0u);
+}
+
+// A table's guards are part of its shape: a rule without them (here an IPv6 rule in a table of
+// `protocol ip` rules, which checks protocol and n_proto once rather than per record) cannot be
+// filed in place; a rule alike in them can, and the unchanged program then classifies with it.
+TEST_F(TablePatchTest, AnAddUnlikeTheTablesGuardsIsRefused) {
+  using testing::FlowFrame, testing::ip4;
+  const std::string head = "filter add dev eth0 ingress ";
+  // Inline (continue), and the parser walks IPv6 to its ports: the IPv6 add below is refused for
+  // its protocol, not for headers the program does not parse.
+  std::string text = head + "pref 1 protocol ipv6 flower ip_proto tcp dst_port 7 action continue\n";
+  for (int i = 0; i < 8; ++i)
+    text += head + "pref " + std::to_string(10 + i) + " protocol ip flower ip_proto " +
+            (i % 2 ? "udp" : "tcp") + " dst_port " + std::to_string(100 + i) + " action drop\n";
+  ir::RuleSet rules;
+  Diagnostics diags;
+  ASSERT_TRUE(frontend::tc::load_rules(text, "guards.tc", rules, diags)) << diags.to_string();
+  plan::PlanOptions options;
+  options.lookup = plan::LookupPolicy::kAlwaysTable;
+  options.min_stats_slots = 64;  // free slots for the rules added in place
+  const plan::Plan plan = plan::make_plan(rules, options, diags);
+  ASSERT_EQ(plan.tables.size(), 1u);
+  std::string guards;  // present (Ethernet only, alike too), protocol, n_proto
+  for (const plan::Term& g : plan.tables[0].guards) guards += g.component.name() + " ";
+  ASSERT_NE(guards.find("protocol n_proto"), std::string::npos) << plan::describe(plan, rules);
+  auto program = codegen::compile(rules, plan);
+  ASSERT_TRUE(program.ok()) << program.error().to_string();
+  auto loaded = runtime::LoadedProgram::load(plan, *program, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  const runtime::TableMapFds maps{
+      *loaded->map_fd(codegen::kStatsMap), *loaded->map_fd(codegen::kRecordMap),
+      *loaded->map_fd(codegen::kTupleMap), *loaded->map_fd(codegen::kSpareMap),
+      *loaded->map_fd(codegen::kRedirectMap)};
+  plan::TablePatcher patcher(plan, options);
+
+  // Adds `line` to the rule set and offers it to the patcher.
+  const auto offer = [&](const std::string& line, std::string& why) {
+    Diagnostics d;
+    const auto commands = frontend::tc::parse_batch(head + line + "\n", "add.tc", d);
+    EXPECT_EQ(commands.size(), 1u) << d.to_string();
+    EXPECT_TRUE(rules.apply(commands.at(0), d)) << d.to_string();
+    const ir::Rule& rule = *rules.last_inserted();
+    return std::pair{
+        rule,
+        patcher.add(rule, rules.last_of_instance(rule.chain, rule.pref, rule.handle), why, d)};
+  };
+  // Its ip_proto and dst_port fit the table's key: only the guards keep it out.
+  std::string why;
+  auto [v6, refused] =
+      offer("pref 20 protocol ipv6 flower ip_proto tcp dst_port 2000 action drop", why);
+  EXPECT_FALSE(refused.has_value());
+  EXPECT_NE(why.find("alike"), std::string::npos) << why;
+  EXPECT_NE(why.find("protocol"), std::string::npos) << why;
+  ir::Command undo;  // the caller would plan the whole set; here it is taken back
+  undo.op = ir::CommandOp::kDelete;
+  undo.rule = v6;
+  ASSERT_TRUE(rules.apply(undo, diags));
+
+  why.clear();
+  auto [v4, write] =
+      offer("pref 20 protocol ip flower ip_proto tcp dst_port 2000 action drop", why);
+  ASSERT_TRUE(write.has_value()) << why;
+  publish(*write, maps);
+  const plan::Plan now = [&] {
+    plan::PlanOptions now_options;
+    now_options.previous_stats_slots = patcher.slots();
+    return plan::make_plan(rules, now_options, diags);
+  }();
+  loaded->follow(now);
+  const auto reference_options = runtime::reference_options(now, rules, {});
+  const size_t added = rules.size() - 1;  // the last pref: classified last
+  ASSERT_EQ(rules.rules()[added].pref, 20u);
+  const auto ip = [](uint8_t proto) {
+    return FlowFrame().eth().type(0x0800).ipv4(ip4(1, 2, 3, 4), ip4(5, 6, 7, 8), proto);
+  };
+  const std::array<uint8_t, 16> v6a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const std::vector<std::pair<std::vector<uint8_t>, std::optional<size_t>>> cases = {
+      {ip(6).tcp(9, 2000).bytes(), added},
+      {FlowFrame().eth().type(0x86dd).ipv6(v6a, v6a, 6).tcp(9, 2000).bytes(), std::nullopt},
+      {ip(17).udp(9, 101).bytes(), 2},  // pref 11, behind the inline rule
+  };
+  for (const auto& [frame, rule] : cases) {
+    auto got = loaded->run(frame);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    const auto want = reference::classify(rules, frame, 1, reference_options);
+    EXPECT_EQ(runtime::compare_outcomes(*got, want, rules), "") << want.explanation;
+    EXPECT_EQ(got->rule_index, rule) << want.explanation;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The table planner: which runs become tables, tuples within their records' masks, bucket limits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <map>
@@ -137,6 +138,78 @@ TEST(LookupTables, RecordsEncodeAtTheLayoutsOffsets) {
   EXPECT_EQ(kind_arg & 0xff, static_cast<uint32_t>(r.kind));
   EXPECT_EQ(kind_arg >> 8, r.arg);
   EXPECT_EQ(dport_min, 1001);
+}
+
+const Component kProtocol{Component::Kind::kOuterProto};
+const Component kNProto{Component::Kind::kNProto};
+const Component kIpProto{Component::Kind::kField, static_cast<uint8_t>(Field::kIpProto)};
+
+const Term* guard_of(const Table& t, const Component& c) {
+  auto it = std::find_if(t.guards.begin(), t.guards.end(),
+                         [&](const Term& g) { return g.component == c; });
+  return it == t.guards.end() ? nullptr : &*it;
+}
+
+bool packs(const Table& t, const Component& c) {
+  return std::any_of(t.layout.begin(), t.layout.end(),
+                     [&](const PackedComponent& pc) { return pc.component == c; });
+}
+
+TEST(LookupTables, TermsAllRulesShareAreGuardsLeftOutOfTheKey) {
+  const ir::RuleSet set = many_rules(40);  // all protocol ip, ip_proto tcp
+  const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(p.tables.size(), 1u);
+  const Table& t = p.tables[0];
+  const Term* protocol = guard_of(t, kProtocol);
+  const Term* n_proto = guard_of(t, kNProto);
+  ASSERT_NE(protocol, nullptr);
+  ASSERT_NE(n_proto, nullptr);
+  EXPECT_EQ(protocol->mask, 0xffffu);
+  EXPECT_EQ(protocol->value, le_of_host(0x0800, 2));
+  EXPECT_EQ(n_proto->value, le_of_host(0x0800, 2));
+  // A guard is checked once per packet, never packed.
+  for (const Term& g : t.guards)
+    EXPECT_FALSE(packs(t, g.component)) << g.component.name() << " is a guard and packed";
+  // Packed too, the guards would not fit the words the table uses (no packing beats the sum).
+  unsigned all_bits = 0;
+  for (const PackedComponent& pc : t.layout) all_bits += pc.component.bits();
+  for (const Term& g : t.guards) all_bits += g.component.bits();
+  EXPECT_LT(t.words, (all_bits + 63) / 64);
+  // Records keep only what differs: here the dst prefix (many_rules: 8 + i % 25 bits).
+  for (size_t i = 0; i < t.records.size(); ++i) {
+    int bits = 0;
+    for (uint64_t w : t.records[i].mask) bits += std::popcount(w);
+    EXPECT_EQ(bits, 8 + static_cast<int>(i % 25)) << "record " << i;
+  }
+  // A lone rule keeps its terms: as guards they would leave its record nothing to check.
+  const Plan one = plan_for(many_rules(1), LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(one.tables.size(), 1u);
+  EXPECT_TRUE(one.tables[0].guards.empty());
+  EXPECT_TRUE(packs(one.tables[0], kProtocol));
+}
+
+TEST(LookupTables, MixedProtocolsAreNotGuardedOnProtocol) {
+  ir::RuleSet set;
+  Diagnostics d;
+  for (uint32_t i = 0; i < 20; ++i) {
+    ir::Rule r = ipv4_rule(i + 1, 0x0a000000u + (i << 8), 24, 80, ControlKind::kDrop);
+    if (i % 2) {  // protocol ipv6 ip_proto tcp dst_port 80-90, no address
+      r.protocol = 0x86DD;
+      r.match.clear(Field::kIpv4Dst);
+    }
+    ASSERT_TRUE(set.apply({ir::CommandOp::kAdd, r}, d)) << d.to_string();
+  }
+  const Plan p = plan_for(set, LookupPolicy::kAlwaysTable);
+  ASSERT_EQ(p.tables.size(), 1u);
+  const Table& t = p.tables[0];
+  ASSERT_EQ(t.records.size(), 20u);
+  EXPECT_EQ(guard_of(t, kProtocol), nullptr);
+  EXPECT_EQ(guard_of(t, kNProto), nullptr);
+  EXPECT_TRUE(packs(t, kProtocol));
+  EXPECT_TRUE(packs(t, kNProto));
+  // Per term, not all or nothing: the ip_proto they all share is still a guard.
+  EXPECT_NE(guard_of(t, kIpProto), nullptr);
+  EXPECT_FALSE(packs(t, kIpProto));
 }
 
 }  // namespace
