@@ -61,7 +61,7 @@ struct Receiver {
 uint64_t counted_by_rules(const Receiver& r, size_t slots) {
   uint64_t sum = 0;
   for (uint32_t slot = 0; slot < slots; ++slot)
-    if (auto c = rt::read_percpu_u64(r.stats_fd, slot, 3)) sum += (*c)[0];  // RuleCounters
+    if (auto c = rt::read_percpu_u64(r.stats_fd, slot, 2)) sum += (*c)[0];  // SlotCounts
   return sum;
 }
 

@@ -71,7 +71,7 @@ def main(src, out):
          "tc2xdp: tc text to attached program", "seconds (log)",
          [(1, "target at 10k: 1 s"), (10, "at 100k: 10 s")], log=True)
     bars(axes[1][1], [value(r["tc2xdp"]["map_bytes_per_rule"]) for r in rows],
-         "tc2xdp: map memory per rule", "bytes", [(128, "target: 128 B")])
+         "tc2xdp: map memory per rule", "bytes (kernel accounting)", [(128, "target: 128 B")])
     fig.suptitle("tc2xdp scale benchmark (bench/run_scale.sh); n/a: not measured or failed")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     fig.savefig(out, dpi=100)

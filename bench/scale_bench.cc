@@ -213,6 +213,7 @@ void measure_xdp(const std::vector<classbench::Filter>& filters,
     return;
   }
   row.map_bytes = attached->map_bytes;
+  row.map_bytes_declared = attached->map_bytes_declared;
 
   // ns/packet, side by side per packet, and every packet's deciding rule and verdict.
   const int prog = attached->program.get(), last = attached->last_match.get();

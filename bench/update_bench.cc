@@ -118,10 +118,11 @@ class EffectWatch {
   }
 
  private:
-  // Packets per watched slot, summed over CPUs (values are plan::RuleCounters: packets first).
+  static constexpr size_t kWords = sizeof(tc2xdp::plan::SlotCounts) / 8;
+  // Packets per watched slot, summed over CPUs (values are plan::SlotCounts: packets first).
   std::vector<uint64_t> packets() const {
     std::vector<uint32_t> keys(slots_);
-    std::vector<uint64_t> values(size_t{slots_} * cpus_ * 3);
+    std::vector<uint64_t> values(size_t{slots_} * cpus_ * kWords);
     // A batch starts after the key in_batch names.
     uint32_t in = first_ - 1, out = 0, count = slots_;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -131,7 +132,7 @@ class EffectWatch {
         errno != ENOENT)
       return sums;
     for (uint32_t i = 0; i < count && keys[i] - first_ < slots_; ++i)
-      for (size_t c = 0; c < cpus_; ++c) sums[keys[i] - first_] += values[(i * cpus_ + c) * 3];
+      for (size_t c = 0; c < cpus_; ++c) sums[keys[i] - first_] += values[(i * cpus_ + c) * kWords];
     return sums;
   }
   void run() {
@@ -199,8 +200,8 @@ Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint
   rt::UniqueFd stats(stats_fd_hint >= 0 ? dup(stats_fd_hint)
                                         : bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
   for (;;) {
-    // Stats values are plan::RuleCounters: three u64 per CPU; packets first.
-    auto v = rt::read_percpu_u64(stats.get(), slot, 3);
+    // Stats values are plan::SlotCounts: two u64 per CPU; packets first.
+    auto v = rt::read_percpu_u64(stats.get(), slot, 2);
     if (v && (*v)[0] > 0) break;
     if (std::chrono::duration<double>(Clock::now() - t0).count() > 10) {
       std::cerr << "the new rule never counted a packet\n";

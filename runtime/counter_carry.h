@@ -20,11 +20,17 @@
 
 namespace tc2xdp::runtime {
 
+// A program's counter maps: per-CPU counts and the shared last hits (plan::SlotCounts).
+struct CounterMapFds {
+  int stats = -1, last_hit = -1;
+};
+
 class CounterCarry {
  public:
   // Copies `from`'s counters at each pair's first slot into `to` at its second. `to` must not
-  // be attached yet.
-  static Result<CounterCarry> seed(int from_fd, int to_fd,
+  // be attached yet. Last hits are copied here only: one the old program records after this is
+  // at most the swap's time behind (a few ms, under a unit of plan::kLastHitShift).
+  static Result<CounterCarry> seed(CounterMapFds from, CounterMapFds to,
                                    std::vector<std::pair<uint32_t, uint32_t>> slots);
   // After the swap: adds what `from` counted since seed() into `to`. Returns the packets carried
   // this way (those counted by the old program between the seed and its last run).
@@ -36,7 +42,7 @@ class CounterCarry {
   int from_, to_;
   std::vector<std::pair<uint32_t, uint32_t>> slots_;
   int cpus_;
-  std::vector<std::vector<plan::RuleCounters>> seeded_;  // per pair, per CPU
+  std::vector<std::vector<plan::SlotCounts>> seeded_;  // per pair, per CPU
 };
 
 }  // namespace tc2xdp::runtime

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <tuple>
 
 #include "counter_carry.h"
 #include "datapath_live.h"
@@ -19,6 +20,7 @@
 #include "tc2xdp/runtime/host_devices.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/police_state.h"
+#include "tc2xdp/runtime/rule_counters.h"
 #include "tc2xdp/runtime/state_lock.h"
 #include "tc2xdp/runtime/table_fill.h"
 
@@ -50,6 +52,20 @@ Result<uint32_t> map_max_entries(int fd) {
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return Error{"map info", errno, ""};
   return info.max_entries;
+}
+
+// The pinned counters of the live program, if they are laid out as this build's (a program
+// attached by an older build is replaced with fresh counters).
+std::pair<UniqueFd, UniqueFd> open_live_counters(const std::string& pins) {
+  UniqueFd stats(bpf_obj_get((pins + "/stats").c_str()));
+  UniqueFd last_hit(bpf_obj_get((pins + "/last_hit").c_str()));
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (stats.get() < 0 || last_hit.get() < 0 ||
+      bpf_obj_get_info_by_fd(stats.get(), &info, &len) != 0 ||
+      info.value_size != sizeof(plan::SlotCounts))
+    return {};
+  return {std::move(stats), std::move(last_hit)};
 }
 
 // The tc ingress companion: attached (or swapped) while the plan makes copies of passed frames or
@@ -95,7 +111,7 @@ Status reset_new_slots(int stats_fd, const plan::Plan& plan,
                        const std::map<plan::RuleKey, uint32_t>& previous) {
   auto cpus = possible_cpus();
   if (!cpus) return cpus.error();
-  const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
+  const std::vector<uint8_t> zeros(sizeof(plan::SlotCounts) * *cpus, 0);
   for (const auto& r : plan.rules) {
     if (previous.contains({r.chain, r.pref, r.handle})) continue;
     if (auto s = update_elem(stats_fd, bytes_of(r.stats_slot), zeros); !s) return s;
@@ -145,7 +161,7 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   const std::string pins = pin_dir(options.paths, ifname);
   if (auto s = ensure_bpffs_dir(pins); !s) return s.error();
   std::optional<XdpLink> link;
-  UniqueFd old_stats;
+  UniqueFd old_stats, old_last_hit;
   std::map<plan::RuleKey, uint32_t> previous_slots;
   uint32_t capacity = stats_capacity_for(rules.size());
   uint32_t old_capacity = 0;  // the live counters map's size
@@ -158,10 +174,9 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
     auto opened = XdpLink::open_pinned(pins + "/link");
     if (!opened) return opened.error();
     link.emplace(std::move(*opened));
-    const int fd = bpf_obj_get((pins + "/stats").c_str());
-    if (fd >= 0) {
-      old_stats = UniqueFd(fd);
-      auto entries = map_max_entries(fd);
+    std::tie(old_stats, old_last_hit) = open_live_counters(pins);
+    if (old_stats.get() >= 0) {
+      auto entries = map_max_entries(old_stats.get());
       old_capacity = entries.value_or(0);
       // The live counters map is kept (and its counters) while the rules fit in it.
       if (old_capacity >= rules.size()) capacity = old_capacity;
@@ -241,7 +256,9 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   // Only a map of the size the program declares can be reused; a grown one is new, and the
   // counters are carried into it (below).
   report.counters_kept = old_stats.get() >= 0 && plan.stats_slots == old_capacity;
-  if (report.counters_kept) load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()}};
+  if (report.counters_kept)
+    load_options.reuse_maps = {{codegen::kStatsMap, old_stats.get()},
+                               {codegen::kLastHitMap, old_last_hit.get()}};
   // Police buckets (and their counters) live on while their maps keep their size.
   const bool police_kept = plan.police_slots && live_police.get() >= 0 &&
                            live_police_stats.get() >= 0 &&
@@ -257,6 +274,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   if (!prog_fd) return prog_fd.error();
   auto stats_fd = object->map_fd(codegen::kStatsMap);
   if (!stats_fd) return stats_fd.error();
+  auto last_hit_fd = object->map_fd(codegen::kLastHitMap);
+  if (!last_hit_fd) return last_hit_fd.error();
   if (auto s = fill_redirects(plan, *object); !s) return s.error();
   if (auto s = write_tables(plan, *object); !s) return s.error();
   if (plan.police_slots) {
@@ -279,7 +298,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
       if (it != previous_slots.end() && it->second < old_capacity)
         moved.emplace_back(it->second, r.stats_slot);
     }
-    auto seeded = CounterCarry::seed(old_stats.get(), *stats_fd, std::move(moved));
+    auto seeded = CounterCarry::seed({old_stats.get(), old_last_hit.get()},
+                                     {*stats_fd, *last_hit_fd}, std::move(moved));
     if (!seeded) return seeded.error();
     carry.emplace(std::move(*seeded));
   }
@@ -332,9 +352,11 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
       return Error{"pin lookup tables of " + ifname, errno, ""};
   }
   if (!report.counters_kept) {
-    unlink((pins + "/stats").c_str());
-    if (bpf_obj_pin(*stats_fd, (pins + "/stats").c_str()) != 0)
-      return Error{"pin counters of " + ifname, errno, ""};
+    for (const auto& [fd, pin] : {std::pair{*stats_fd, "/stats"}, {*last_hit_fd, "/last_hit"}}) {
+      unlink((pins + pin).c_str());
+      if (bpf_obj_pin(fd, (pins + pin).c_str()) != 0)
+        return Error{"pin counters of " + ifname, errno, ""};
+    }
   }
   if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s) return s.error();
   clock.mark("pin, write state");
@@ -595,6 +617,7 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   if (auto companion = XdpLink::open_pinned(pins + "/tc_link")) (void)companion->detach();
   unlink((pins + "/tc_link").c_str());
   unlink((pins + "/stats").c_str());
+  unlink((pins + "/last_hit").c_str());
   unlink((pins + "/tuples").c_str());
   unlink((pins + "/records").c_str());
   unlink((pins + "/spares").c_str());
@@ -622,24 +645,16 @@ Result<std::vector<std::optional<plan::PoliceCounters>>> Datapath::police_counte
 }
 
 Result<std::vector<plan::RuleCounters>> Datapath::counters() const {
-  const int fd = bpf_obj_get((pin_dir(paths_, ifname_) + "/stats").c_str());
-  if (fd < 0) return Error{"open counters of " + ifname_, -fd, ""};
-  UniqueFd stats(fd);
-  auto cpus = possible_cpus();
-  if (!cpus) return cpus.error();
+  const std::string pins = pin_dir(paths_, ifname_);
+  UniqueFd stats(bpf_obj_get((pins + "/stats").c_str()));
+  if (stats.get() < 0) return Error{"open counters of " + ifname_, errno, ""};
+  UniqueFd last_hit(bpf_obj_get((pins + "/last_hit").c_str()));
+  if (last_hit.get() < 0) return Error{"open last hits of " + ifname_, errno, ""};
   std::vector<plan::RuleCounters> out;
   for (const auto& r : plan().rules) {
-    auto value = lookup_elem(fd, bytes_of(r.stats_slot), sizeof(plan::RuleCounters) * *cpus);
-    if (!value) return value.error();
-    plan::RuleCounters sum;
-    for (int cpu = 0; cpu < *cpus; ++cpu) {
-      plan::RuleCounters c;
-      std::memcpy(&c, value->data() + cpu * sizeof c, sizeof c);
-      sum.packets += c.packets;
-      sum.bytes += c.bytes;
-      sum.last_hit_ns = std::max(sum.last_hit_ns, c.last_hit_ns);
-    }
-    out.push_back(sum);
+    auto counters = read_rule_counters(stats.get(), last_hit.get(), r.stats_slot);
+    if (!counters) return counters.error();
+    out.push_back(*counters);
   }
   return out;
 }

@@ -145,7 +145,7 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
 Result<std::vector<plan::RuleCounters>> LoadedProgram::counters() const {
   std::vector<plan::RuleCounters> out;
   for (const auto& r : plan_->rules) {
-    auto words = read_percpu_u64(stats_fd_, r.stats_slot, 3);
+    auto words = read_percpu_u64(stats_fd_, r.stats_slot, 2);
     if (!words) return words.error();
     out.push_back({(*words)[0], (*words)[1], 0});  // last-hit is not a sum; not compared here
   }

@@ -48,7 +48,7 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
                          uint32_t& count) {
   auto cpus = possible_cpus();
   if (!cpus) return cpus.error();
-  const std::vector<uint8_t> zeros(sizeof(plan::RuleCounters) * *cpus, 0);
+  const std::vector<uint8_t> zeros(sizeof(plan::SlotCounts) * *cpus, 0);
   for (const auto& w : writes) {
     if (!w.devmap) continue;
     const auto [slot, ifindex] = *w.devmap;

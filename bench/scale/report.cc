@@ -111,6 +111,7 @@ bool write_json(const std::string& path, const std::vector<Row>& rows, size_t pa
         << ", \"compile_to_attached_s\": " << json_number(r.compile_s)
         << ", \"verified_insns\": " << r.instructions << ", \"map_bytes\": " << r.map_bytes
         << ", \"map_bytes_per_rule\": " << json_number(per_rule)
+        << ", \"map_bytes_declared\": " << r.map_bytes_declared
         << ", \"empty_ns\": " << json_number(r.empty_ns)
         << ", \"program_ns\": " << json_number(r.prog_ns)
         << ", \"added_ns\": " << json_number(r.prog_ns - r.empty_ns)

@@ -16,7 +16,7 @@ struct Row {
   std::string xdp_error;
   double parse_s = NAN, compile_s = NAN;  // tc text -> RuleSet; tc text -> attached
   uint32_t instructions = 0;
-  uint64_t map_bytes = 0;
+  uint64_t map_bytes = 0, map_bytes_declared = 0;  // AttachedProgram's
   double empty_ns = NAN, prog_ns = NAN;
   double empty_pps = NAN, xdp_pps = NAN;
   std::string xdp_packet_check, xdp_live_check;

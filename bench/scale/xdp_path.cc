@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "classbench.h"
@@ -117,6 +118,18 @@ CompileRun compile_in_child(const std::string& tc_text, const std::string& ifnam
 
 namespace {
 
+// The "memlock:" line of a map fd's fdinfo: the kernel's own count of the map's memory.
+tc2xdp::Result<uint64_t> fdinfo_memlock(int fd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key) {
+    if (key == "memlock:" && in >> value) return value;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return Error{"fdinfo of a map", ENOENT, "no memlock line"};
+}
+
 bool per_cpu(uint32_t type) {
   return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
          type == BPF_MAP_TYPE_LRU_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
@@ -154,7 +167,10 @@ tc2xdp::Result<AttachedProgram> open_attached(const std::string& ifname,
       return Error{"bpf_obj_get_info_by_fd", errno, ""};
     const uint64_t value =
         per_cpu(m.type) ? ((m.value_size + 7) / 8 * 8) * cpus : uint64_t{m.value_size};
-    a.map_bytes += (m.key_size + value) * uint64_t{m.max_entries};
+    a.map_bytes_declared += (m.key_size + value) * uint64_t{m.max_entries};
+    const auto memlock = fdinfo_memlock(map.get());
+    if (!memlock) return memlock.error();
+    a.map_bytes += *memlock;
     if (std::strcmp(m.name, tc2xdp::codegen::kLastMatchMap) == 0) a.last_match = std::move(map);
   }
   if (a.last_match.get() < 0) return Error{"open_attached", ENOENT, "no t2x_last map"};

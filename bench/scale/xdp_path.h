@@ -30,8 +30,12 @@ struct AttachedProgram {
   tc2xdp::runtime::UniqueFd program;
   tc2xdp::runtime::UniqueFd last_match;  // t2x_last
   std::vector<long> filter_of_rule;      // RuleSet index -> line index (-1: a chain's goto)
-  uint64_t map_bytes = 0;  // sum over its maps of (key + value) * max_entries, per-CPU values
-                           // counted once per possible CPU
+  // Its maps' memory as the kernel accounts it (fdinfo "memlock": map_mem_usage, with array
+  // elements rounded up to 8 bytes, per-CPU values once per possible CPU, hash overheads).
+  uint64_t map_bytes = 0;
+  // The same, declared: sum of (key + value) * max_entries, per-CPU values once per CPU (the
+  // figure earlier runs reported).
+  uint64_t map_bytes_declared = 0;
 };
 
 tc2xdp::Result<AttachedProgram> open_attached(const std::string& ifname,

@@ -58,12 +58,17 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
   ProgramLines lines;
   BpfModule module("tc2xdp", source_text(rules, plan, lines));
 
-  const BtfType counters = BtfType::structure(
-      "t2x_rule_counters", {{"packets", 8, 1}, {"bytes", 8, 1}, {"last_hit_ns", 8, 1}});
-  static_assert(sizeof(plan::RuleCounters) == 24);
+  const BtfType counters =
+      BtfType::structure("t2x_slot_counts", {{"packets", 8, 1}, {"bytes", 8, 1}});
+  static_assert(sizeof(plan::SlotCounts) == 16);
   ProgramMaps maps;
-  maps.stats = &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters,
-                                    std::max<uint32_t>(1, plan.stats_slots)});
+  const uint32_t slots = std::max<uint32_t>(1, plan.stats_slots);
+  maps.stats =
+      &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters, slots});
+  maps.last_hit =
+      &module.declare_map({kLastHitMap, MapKind::kArray, BtfType::u32(),
+                           BtfType::structure("t2x_last_hits", {{"units", 4, plan::kLastHitChunk}}),
+                           (slots + plan::kLastHitChunk - 1) / plan::kLastHitChunk});
   maps.redirect = &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(),
                                        BtfType::u32(), std::max<uint32_t>(1, plan.redirect_slots)});
   maps.fanouts.assign(plan.action_lists.size(), nullptr);

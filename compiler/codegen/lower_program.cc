@@ -70,6 +70,7 @@ class ProgramLowering {
   }
   // Per-CPU counters of stats slot `slot` (i32): packets += 1, bytes += frame length, last hit.
   void bump_counters(llvm::Value* slot);
+  void touch_last_hit(llvm::Value* slot);
   // kLastMatchMap[0] = last (i32).
   void record_last(llvm::Value* last);
   // Behind a barrier, so LLVM cannot turn a compare of the result into a compare of the zero.
@@ -320,6 +321,8 @@ void ProgramLowering::build_miss() {
 }
 
 void ProgramLowering::bump_counters(llvm::Value* slot) {
+  // First: it borrows the key slot, which must hold `slot` after this (police reads it there).
+  touch_last_hit(slot);
   b_.CreateStore(slot, stats_key_);
   llvm::Value* counters = map_lookup_elem(b_, maps_.stats->global, stats_key_, "counters");
   llvm::BasicBlock* present = fn_.create_block("count");
@@ -332,14 +335,34 @@ void ProgramLowering::bump_counters(llvm::Value* slot) {
     b_.CreateAlignedStore(b_.CreateAdd(old, delta), field, llvm::Align(8));
   };
   // Per-CPU values: plain read-modify-write is race-free.
-  add(offsetof(plan::RuleCounters, packets), b_.getInt64(1));
+  add(offsetof(plan::SlotCounts, packets), b_.getInt64(1));
   llvm::Value* length = b_.CreateSub(b_.CreatePtrToInt(fn_.data_end(), i64_),
                                      b_.CreatePtrToInt(fn_.data(), i64_), "frame_len");
-  add(offsetof(plan::RuleCounters, bytes), length);
-  llvm::Value* last_hit =
-      b_.CreateConstGEP1_32(b_.getInt8Ty(), counters, offsetof(plan::RuleCounters, last_hit_ns));
-  // Last use, as tc reports it, at a tick's resolution (tc keeps jiffies).
-  b_.CreateAlignedStore(ktime_get_coarse_ns(b_), last_hit, llvm::Align(8));
+  add(offsetof(plan::SlotCounts, bytes), length);
+  b_.CreateBr(done);
+  b_.SetInsertPoint(done);
+}
+
+// Last use, as tc reports it, at a tick's resolution (tc keeps jiffies): one u32 shared by all
+// CPUs, written only when its unit changed, so a hot rule's line is not bounced per packet.
+void ProgramLowering::touch_last_hit(llvm::Value* slot) {
+  static_assert(plan::kLastHitChunk == 16);
+  b_.CreateStore(b_.CreateLShr(slot, b_.getInt32(4)), stats_key_);
+  llvm::Value* chunk = map_lookup_elem(b_, maps_.last_hit->global, stats_key_, "last_hits");
+  llvm::BasicBlock* present = fn_.create_block("last_hit");
+  llvm::BasicBlock* stale = fn_.create_block("last_hit.stale");
+  llvm::BasicBlock* done = fn_.create_block("last_hit.done");
+  b_.CreateCondBr(b_.CreateIsNull(chunk), done, present);
+  b_.SetInsertPoint(present);
+  llvm::Value* offset =
+      b_.CreateZExt(b_.CreateShl(b_.CreateAnd(slot, b_.getInt32(15)), b_.getInt32(2)), i64_);
+  llvm::Value* at = b_.CreateGEP(b_.getInt8Ty(), chunk, offset);
+  llvm::Value* now = b_.CreateTrunc(
+      b_.CreateLShr(ktime_get_coarse_ns(b_), b_.getInt64(plan::kLastHitShift)), i32_);
+  llvm::Value* stored = b_.CreateAlignedLoad(i32_, at, llvm::Align(4));
+  b_.CreateCondBr(b_.CreateICmpEQ(stored, now), done, stale);
+  b_.SetInsertPoint(stale);
+  b_.CreateAlignedStore(now, at, llvm::Align(4));
   b_.CreateBr(done);
   b_.SetInsertPoint(done);
 }

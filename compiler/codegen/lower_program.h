@@ -12,7 +12,8 @@ struct MapRef;
 class XdpFunction;
 
 struct ProgramMaps {
-  const MapRef* stats = nullptr;       // kStatsMap: slot -> plan::RuleCounters (per CPU)
+  const MapRef* stats = nullptr;       // kStatsMap: slot -> plan::SlotCounts (per CPU)
+  const MapRef* last_hit = nullptr;    // kLastHitMap
   const MapRef* redirect = nullptr;    // kRedirectMap: devmap slot -> ifindex
   const MapRef* last = nullptr;        // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
   const MapRef* tuples = nullptr;      // kTupleMap, when the plan has tables

@@ -20,6 +20,7 @@
 #include "tc2xdp/reference/interpreter.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/rule_counters.h"
 #include "tc2xdp/runtime/test_run.h"
 
 namespace tc2xdp::testing {
@@ -39,7 +40,7 @@ struct Loaded {
   ir::RuleSet rules;
   plan::Plan plan;
   std::optional<runtime::BpfObject> object;
-  int prog = -1, stats = -1, last = -1, redirect = -1;
+  int prog = -1, stats = -1, last_hit = -1, last = -1, redirect = -1;
   uint32_t verified = 0;
 
   // What the reference interpreter (the specification) says, given the compiler's punts.
@@ -85,9 +86,10 @@ struct Loaded {
   }
   // index + 1 of the rule that decided the last run, 0 for a miss.
   uint64_t last_match() const { return (*runtime::read_percpu_u64(last, 0, 1))[0]; }
-  // packets, bytes, summed last_hit_ns of rule `index` (position in the rule set).
+  // packets, bytes, last hit (ns) of rule `index` (position in the rule set).
   std::vector<uint64_t> counters(size_t index) const {
-    return *runtime::read_percpu_u64(stats, plan.rules[index].stats_slot, 3);
+    const auto c = *runtime::read_rule_counters(stats, last_hit, plan.rules[index].stats_slot);
+    return {c.packets, c.bytes, c.last_hit_ns};
   }
   uint64_t packets(size_t index) const { return counters(index)[0]; }
 };
@@ -118,6 +120,7 @@ std::unique_ptr<Loaded> load(std::string_view text,
   loaded->object.emplace(std::move(*object));
   loaded->prog = *loaded->object->program_fd(codegen::kProgramName);
   loaded->stats = *loaded->object->map_fd(codegen::kStatsMap);
+  loaded->last_hit = *loaded->object->map_fd(codegen::kLastHitMap);
   loaded->last = *loaded->object->map_fd(codegen::kLastMatchMap);
   loaded->redirect = *loaded->object->map_fd(codegen::kRedirectMap);
   loaded->verified = runtime::verified_instructions(loaded->prog).value_or(0);

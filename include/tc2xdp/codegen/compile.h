@@ -12,8 +12,11 @@ namespace tc2xdp::codegen {
 
 // The names every compiled program uses; the runtime and the tests find maps by them.
 inline constexpr const char* kProgramName = "tc2xdp_main";
-// PERCPU_ARRAY u32 -> plan::RuleCounters, one entry per plan stats slot.
+// PERCPU_ARRAY u32 -> plan::SlotCounts, one entry per plan stats slot.
 inline constexpr const char* kStatsMap = "t2x_stats";
+// ARRAY u32 -> kLastHitChunk u32 last hits (plan::SlotCounts), slot s at s % kLastHitChunk of
+// element s / kLastHitChunk.
+inline constexpr const char* kLastHitMap = "t2x_last_hit";
 // DEVMAP: redirect slot -> ifindex (plan::Plan::redirects), filled by the runtime.
 inline constexpr const char* kRedirectMap = "t2x_redirect";
 // DEVMAP per action list with a fanout verdict: slot i -> the ifindex of plan::ActionList::sends[i]

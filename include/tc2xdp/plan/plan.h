@@ -221,11 +221,23 @@ std::string describe_target(const DeviceTarget& target);
 // The ifindex XDP transmits on to reach `target`: the device itself, or for ingress its veth peer.
 std::optional<uint32_t> transmit_ifindex(const DeviceTarget& target, const PlanOptions& options);
 
-// Per-rule counters as the program stores them (one per CPU, summed by the runtime).
+// Per-rule counters as the runtime reports them (runtime/rule_counters.h).
 struct RuleCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  uint64_t last_hit_ns = 0;  // bpf_ktime_get_ns() of the last hit; 0 if never
+  uint64_t last_hit_ns = 0;  // bpf_ktime_get_coarse_ns() of the last hit; 0 if never
 };
+
+// What the program stores for a rule: per CPU, its counts (the stats map), and once, its last hit
+// (the last-hit map: bpf_ktime_get_coarse_ns() >> kLastHitShift as a u32, kLastHitChunk slots to
+// an element, since an array map rounds each element up to 8 bytes). A time per CPU cost 16
+// bytes a rule here; one shared u32 is written only when its 16.8 ms unit changes, so CPUs
+// hitting one rule rarely write its line. The units wrap after 2.28 years; tc shows seconds.
+struct SlotCounts {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+inline constexpr unsigned kLastHitShift = 24;
+inline constexpr uint32_t kLastHitChunk = 16;
 
 }  // namespace tc2xdp::plan
