@@ -290,6 +290,50 @@ bool mask_within(const std::vector<uint64_t>& narrow, const std::vector<uint64_t
   return true;
 }
 
+// Where a run of rules [k, end) should end so that its last few rules, if they lack a term all
+// the rules before them share (a `protocol all` catch-all after `protocol ip` rules), follow the
+// table inline instead of costing it that guard, and with it a wider key and wider records.
+// The tail is whole prefs of at most kGuardTailRules rules.
+size_t end_before_guard_breakers(const Plan& plan, const ir::RuleSet& rules,
+                                 const std::vector<size_t>& indexes, size_t k, size_t end) {
+  constexpr size_t kGuardTailRules = 4;
+  if (end - k <= 4 * kGuardTailRules) return end;
+  size_t tail = end;
+  while (tail > k) {
+    const uint32_t pref = plan.rules[indexes[tail - 1]].pref;
+    size_t p = tail;
+    while (p > k && plan.rules[indexes[p - 1]].pref == pref) --p;
+    if (end - p > kGuardTailRules) break;
+    tail = p;
+  }
+  if (tail == end) return end;
+  const auto terms_of = [&](size_t i) {
+    const PlannedRule& pr = plan.rules[indexes[i]];
+    return match_terms(evaluated_match(rules.rules()[indexes[i]], pr), pr).terms;
+  };
+  std::optional<std::vector<Term>> head;  // the terms every rule before the tail has
+  for (size_t i = k; i < tail; ++i) {
+    if (rules.rules()[indexes[i]].skip_sw) continue;
+    const std::vector<Term> t = terms_of(i);
+    if (!head) head = t;
+    std::erase_if(*head,
+                  [&](const Term& c) { return std::find(t.begin(), t.end(), c) == t.end(); });
+    if (head->empty()) return end;
+  }
+  // From the pref of the first rule that lacks one of them.
+  for (size_t i = tail; i < end; ++i) {
+    if (rules.rules()[indexes[i]].skip_sw) continue;
+    const std::vector<Term> t = terms_of(i);
+    const bool breaks = std::any_of(head->begin(), head->end(), [&](const Term& c) {
+      return std::find(t.begin(), t.end(), c) == t.end();
+    });
+    if (!breaks) continue;
+    while (i > tail && plan.rules[indexes[i - 1]].pref == plan.rules[indexes[i]].pref) --i;
+    return i;
+  }
+  return end;
+}
+
 void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
   TableBuilder builder(plan, rules);
   uint64_t inline_rules = 0, tuples = 0;  // for the verifier estimate
@@ -320,6 +364,7 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
         components = std::move(with);
         end = p;
       }
+      end = end_before_guard_breakers(plan, rules, indexes, k, end);
       const size_t run = end - k;
       bool use_table = false;
       Table table;

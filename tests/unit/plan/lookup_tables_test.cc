@@ -212,5 +212,35 @@ TEST(LookupTables, MixedProtocolsAreNotGuardedOnProtocol) {
   EXPECT_FALSE(packs(t, kIpProto));
 }
 
+// A catch-all at the end of a run (`protocol all`, as after ClassBench's synthetic chain 0) would
+// cost the table its guards: it follows the table inline instead. One in the middle stays in.
+TEST(LookupTables, ACatchAllAfterTheRunFollowsTheTableInline) {
+  ir::RuleSet set = many_rules(300);
+  Diagnostics d;
+  ir::Rule all = ipv4_rule(301, 0, 0, 1000, ControlKind::kDrop);
+  all.protocol = ir::kEthPAll;
+  all.match = {};
+  ASSERT_TRUE(set.apply({ir::CommandOp::kAdd, all}, d)) << d.to_string();
+  const Plan p = plan_for(set, LookupPolicy::kCostModel);
+  ASSERT_EQ(p.tables.size(), 1u);
+  EXPECT_EQ(p.tables[0].records.size(), 300u);
+  EXPECT_NE(guard_of(p.tables[0], kProtocol), nullptr);
+  ASSERT_EQ(p.chains[0].units.size(), 2u);
+  EXPECT_EQ(p.chains[0].units[1].kind, ChainUnit::Kind::kInlineRule);
+  EXPECT_EQ(p.rules[p.chains[0].units[1].index].pref, 301u);
+
+  // Twenty more `protocol ip` rules after it: it is no tail, and the table keeps it.
+  for (uint32_t i = 0; i < 20; ++i) {
+    ASSERT_TRUE(set.apply({ir::CommandOp::kAdd,
+                           ipv4_rule(302 + i, 0x0b000000u + (i << 8), 24, 80, ControlKind::kDrop)},
+                          d))
+        << d.to_string();
+  }
+  const Plan q = plan_for(set, LookupPolicy::kCostModel);
+  ASSERT_EQ(q.tables.size(), 1u);
+  EXPECT_EQ(q.tables[0].records.size(), 321u);
+  EXPECT_EQ(guard_of(q.tables[0], kProtocol), nullptr);
+}
+
 }  // namespace
 }  // namespace tc2xdp::plan
