@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "common/frame_builder.h"
 #include "netns.h"
@@ -21,9 +23,19 @@ using testing::TestTopology;
 
 const std::string kCli = std::string(TC2XDP_BUILD_DIR) + "/tc2xdp";
 
+// The rule files this process wrote, removed when it exits (each test runs as a process).
+struct WrittenFiles {
+  std::set<std::string> paths;
+  ~WrittenFiles() {
+    for (const std::string& p : paths) std::remove(p.c_str());
+  }
+};
+WrittenFiles written;
+
 std::string write_rules(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + name + std::to_string(getpid()) + ".tc";
   std::ofstream(path) << text;
+  written.paths.insert(path);
   return path;
 }
 
