@@ -101,17 +101,22 @@ void sort_by_floor(std::vector<Tuple>& tuples) {
                    [](const Tuple& a, const Tuple& b) { return a.floor < b.floor; });
 }
 
+bool has_term(const std::vector<Term>& terms, const Term& term) {
+  return std::find(terms.begin(), terms.end(), term) != terms.end();
+}
+
+// Drops from `common` the terms `terms` lacks.
+void keep_shared(std::vector<Term>& common, const std::vector<Term>& terms) {
+  std::erase_if(common, [&](const Term& c) { return !has_term(terms, c); });
+}
+
 // The terms every one of `terms` has, identical: a table's guards. None for a single record, which
 // would leave its record nothing to check and its tuple nothing to hash.
 template <typename Member>
 std::vector<Term> common_terms(const std::vector<std::pair<MatchTerms, Member>>& terms) {
   if (terms.size() < 2) return {};
   std::vector<Term> common = terms.front().first.terms;
-  for (const auto& [t, member] : terms) {
-    std::erase_if(common, [&](const Term& c) {
-      return std::find(t.terms.begin(), t.terms.end(), c) == t.terms.end();
-    });
-  }
+  for (const auto& [t, member] : terms) keep_shared(common, t.terms);
   return common;
 }
 
@@ -316,17 +321,15 @@ size_t end_before_guard_breakers(const Plan& plan, const ir::RuleSet& rules,
     if (rules.rules()[indexes[i]].skip_sw) continue;
     const std::vector<Term> t = terms_of(i);
     if (!head) head = t;
-    std::erase_if(*head,
-                  [&](const Term& c) { return std::find(t.begin(), t.end(), c) == t.end(); });
+    keep_shared(*head, t);
     if (head->empty()) return end;
   }
   // From the pref of the first rule that lacks one of them.
   for (size_t i = tail; i < end; ++i) {
     if (rules.rules()[indexes[i]].skip_sw) continue;
     const std::vector<Term> t = terms_of(i);
-    const bool breaks = std::any_of(head->begin(), head->end(), [&](const Term& c) {
-      return std::find(t.begin(), t.end(), c) == t.end();
-    });
+    const bool breaks =
+        std::any_of(head->begin(), head->end(), [&](const Term& c) { return !has_term(t, c); });
     if (!breaks) continue;
     while (i > tail && plan.rules[indexes[i - 1]].pref == plan.rules[indexes[i]].pref) --i;
     return i;
