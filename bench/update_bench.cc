@@ -437,9 +437,10 @@ int main(int argc, char** argv) {
     const double delta_batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
     std::printf(
         "insert rate at %zu rules, apply(delta): single %.0f rules/s, batched %.0f rules/s "
-        "(%zu rules, %s)\n",
+        "(%zu rules, %s%s)\n",
         n, singles / delta_single_s, batch / delta_batch_s, batch,
-        report->data_only ? "map writes" : "recompiled");
+        report->data_only ? "map writes" : "recompiled: ",
+        report->data_only ? "" : report->not_in_place.c_str());
   }
   (void)rt::Datapath::detach(kDev, kPaths);
   return 0;

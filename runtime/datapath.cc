@@ -38,13 +38,16 @@ plan::PlanOptions host_options(std::map<plan::RuleKey, uint32_t> slots, uint32_t
   return options;
 }
 
-// Room for the rule set to grow by an eighth before the counters map must be replaced (and the
-// records map, which has as many slots), rounded up to 64 slots. A growth recompiles and carries
-// the counters, so the headroom only spaces recompiles out; twice the rules made the two maps
-// most of the program's memory (9,774 rules: 19,584 slots, now 11,008).
+// Room for the rule set to grow before the counters map must be replaced (and the records map,
+// which has as many slots), rounded up to 64 slots: an eighth of the rules, but at least as many
+// rules as there are, up to 1,024, so a small set can double in one batch of map writes. A growth
+// recompiles and carries the counters, so past that the headroom only spaces recompiles out;
+// twice the rules made the two maps most of a large program's memory (9,774 rules: 19,584
+// slots, now 11,008).
 uint32_t stats_capacity_for(size_t rules) {
   const uint32_t n = static_cast<uint32_t>(rules);
-  return std::max<uint32_t>(kMinStatsCapacity, (n + n / 8 + 63) / 64 * 64);
+  const uint32_t slack = std::max(n / 8, std::min<uint32_t>(n, 1024));
+  return std::max<uint32_t>(kMinStatsCapacity, (n + slack + 63) / 64 * 64);
 }
 
 Result<uint32_t> map_max_entries(int fd) {

@@ -428,7 +428,7 @@ void expect_all_counted(SteadyTraffic& traffic, const std::string& netns_b) {
 TEST_F(DatapathTest, CountersCarryIntoAGrownMapUnderTraffic) {
   ASSERT_TRUE(apply("dpb0", rules_from(kTwoRules)).ok());
   SteadyTraffic traffic(topo_.a());
-  // 2 rules (64 slots), then 102 (256), 402 (1024) and 1202 (4096): three growths while frames
+  // 2 rules (64 slots), then 102 (256), 402 (832) and 1202 (2240): three growths while frames
   // flow (without the carry after the swap, five runs of five lost counts).
   for (int extra : {100, 400, 1200}) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
