@@ -55,11 +55,10 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   llvm::BasicBlock* walk = fn_.create_block("tree.walk");
   b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), b_.getInt64(tree.floor)), none, walk);
   b_.SetInsertPoint(walk);
-  // Across the walk's map lookups (helper calls to LLVM, which clobber all but four registers)
-  // only the best so far and the scratch's pointer stay in registers; the node read last goes to
-  // a stack slot for the leaf's entries. More values kept across them would take callee-saved
+  // Nothing but the best so far stays in registers across the walk's map lookups (helper calls
+  // to LLVM, which clobber all but four registers): the node read last goes to a stack slot and
+  // the scratch is looked up again per step. Values kept across them would take callee-saved
   // registers from those live around the table, and spill, on a stack that is tight already.
-  // (Looking the scratch up again per step instead cost 16 of a step's 62 instructions.)
   const auto node_now = [&] {
     return b_.CreateZExt(
         b_.CreateAlignedLoad(i32_, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true),
@@ -71,11 +70,6 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   // A node (plan::encode_tree_node): bit 0 cut; a cut's dim, shift, bits and first child at bits
   // 1, 4, 10 and 14; a leaf's count and first entry at bits 1 and 6. Indexes are the tree's own.
   llvm::Value* index = b_.getInt64(tree.node_base);
-  b_.CreateStore(b_.getInt32(0), maps_.id_slot);
-  llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, "tree.key");
-  llvm::BasicBlock* keyed = fn_.create_block("tree.keyed");
-  b_.CreateCondBr(b_.CreateIsNull(key), none, keyed);
-  b_.SetInsertPoint(keyed);
   for (uint32_t step = 0; step <= tree.depth; ++step) {
     const std::string n = "tree.step" + std::to_string(step);
     llvm::Value* node = load_chunked(maps_.tree_nodes, index, none, n);
@@ -88,7 +82,12 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
     llvm::BasicBlock* cut = fn_.create_block(n + ".cut");
     b_.CreateCondBr(is_leaf, leaf, cut);
     b_.SetInsertPoint(cut);
-    node = b_.CreateZExt(node, i64_);
+    b_.CreateStore(b_.getInt32(0), maps_.id_slot);
+    llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, n + ".key");
+    llvm::BasicBlock* keyed = fn_.create_block(n + ".keyed");
+    b_.CreateCondBr(b_.CreateIsNull(key), none, keyed);
+    b_.SetInsertPoint(keyed);
+    node = node_now();
     static_assert(plan::kTreeKeyDims == 8);
     llvm::Value* dim = field(node, 1, 3);
     llvm::Value* shift = field(node, 4, 6);
@@ -103,31 +102,18 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   }
 
   b_.SetInsertPoint(leaf);
-  const auto first_entry = [&] {
-    return b_.CreateAdd(b_.CreateLShr(node_now(), b_.getInt64(6)), b_.getInt64(tree.entry_base));
-  };
-  // The planner keeps a leaf's entries within one chunk: looked up once, after the first
-  // entry's count check (most leaves are empty), and kept in a register the walk's steps freed.
-  llvm::Value* chunk = nullptr;
   for (uint32_t i = 0; i < tree.widest_leaf; ++i) {
     const std::string n = "tree.e" + std::to_string(i);
-    llvm::Value* count = field(node_now(), 1, 5);
+    llvm::Value* leaf_node = node_now();
+    llvm::Value* count = field(leaf_node, 1, 5);
+    llvm::Value* first =
+        b_.CreateAdd(b_.CreateLShr(leaf_node, b_.getInt64(6)), b_.getInt64(tree.entry_base));
     llvm::BasicBlock* entry = fn_.create_block(n);
     b_.CreateCondBr(b_.CreateICmpULE(blind(count), b_.getInt64(i)), none, entry);
     b_.SetInsertPoint(entry);
-    if (!chunk) {
-      static_assert(plan::kTreeChunk == 16);
-      b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(first_entry(), b_.getInt64(4)), i32_),
-                     maps_.id_slot);
-      chunk = map_lookup_elem(b_, maps_.tree_entries->global, maps_.id_slot, "tree.leaf");
-      llvm::BasicBlock* entries = fn_.create_block("tree.leaf.entries");
-      b_.CreateCondBr(b_.CreateIsNull(chunk), none, entries);
-      b_.SetInsertPoint(entries);
-    }
-    llvm::Value* at = b_.CreateShl(
-        b_.CreateAnd(b_.CreateAdd(first_entry(), b_.getInt64(i)), b_.getInt64(15)), b_.getInt64(2));
-    llvm::Value* id =
-        b_.CreateZExt(load_at(b_.CreateGEP(i8_, chunk, at), 0, i32_), i64_, n + ".id");
+    llvm::Value* id = b_.CreateZExt(
+        load_chunked(maps_.tree_entries, b_.CreateAdd(first, b_.getInt64(i)), none, n + ".at"),
+        i64_, n + ".id");
     // Entries are in ordinal order, as bucket candidates are (an earlier tree set the best).
     const Candidate candidate = check_candidate(n, id, none, [] {});
     found.emplace_back(b_.GetInsertBlock(), candidate.ordinal, id);

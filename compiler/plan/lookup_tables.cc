@@ -432,8 +432,6 @@ void plan_lookup(Plan& plan, const ir::RuleSet& rules, LookupPolicy policy) {
     buckets += t.buckets.size();
     for (Tree& tree : t.trees) {
       tree.node_base = plan.tree_nodes;
-      // Chunk-aligned, so a leaf the tree keeps within a chunk stays within one in the map.
-      plan.tree_entries = tree_chunks(plan.tree_entries) * kTreeChunk;
       tree.entry_base = plan.tree_entries;
       plan.tree_nodes += static_cast<uint32_t>(tree.nodes.size());
       plan.tree_entries += static_cast<uint32_t>(tree.entries.size());

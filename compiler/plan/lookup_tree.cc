@@ -265,15 +265,9 @@ class TreeBuilder {
       rules.resize(kTreeLeafRecords);
     }
     Tree& tree = build_.tree;
-    auto it = leaves_.find(rules);
-    if (it == leaves_.end()) {
-      // Within one chunk of the entries map, so the walk looks the leaf up once.
-      const size_t at = tree.entries.size() % kTreeChunk;
-      if (at + rules.size() > kTreeChunk)
-        tree.entries.resize(tree.entries.size() + kTreeChunk - at, kNoRecord);
-      it = leaves_.emplace(rules, static_cast<uint32_t>(tree.entries.size())).first;
+    auto [it, fresh] = leaves_.try_emplace(rules, static_cast<uint32_t>(tree.entries.size()));
+    if (fresh)
       for (uint32_t r : rules) tree.entries.push_back(record_ids_[r]);
-    }
     tree.nodes[node] = {true, 0, 0, 0, static_cast<uint8_t>(rules.size()), it->second};
     tree.depth = std::max(tree.depth, depth);
     tree.widest_leaf = std::max<uint32_t>(tree.widest_leaf, static_cast<uint32_t>(rules.size()));

@@ -81,8 +81,7 @@ inline constexpr uint8_t kTreePortDim = 4;
 inline constexpr uint32_t kTreeKeyDims = 8;  // the walk's key: u64 per dimension (6 used)
 // Nodes and entries are u32s, stored kTreeChunk to a map element (array maps round every element
 // up to 8 bytes: one u32 per element would take twice its size). Node i is u32 i % kTreeChunk of
-// element i / kTreeChunk; entries likewise, and a leaf's entries never straddle two elements
-// (each tree's entries start an element, and a leaf that would straddle starts the next).
+// element i / kTreeChunk; entries likewise.
 inline constexpr uint32_t kTreeChunk = 16;
 inline constexpr uint32_t tree_chunks(uint32_t n) {
   return (n + kTreeChunk - 1) / kTreeChunk;
