@@ -92,11 +92,11 @@ Result<CounterCarry> CounterCarry::seed(CounterMapFds from_maps, CounterMapFds t
   if (!cpus) return cpus.error();
   CounterCarry carry(from_maps.stats, to_maps.stats, std::move(slots), *cpus);
   // The new last-hit map is empty and not yet attached: its chunks are written whole.
-  std::map<uint32_t, std::array<uint32_t, plan::kLastHitChunk>> last_hits;
+  std::map<uint32_t, std::array<uint32_t, plan::kU32Chunk>> last_hits;
   for (const auto& [from, to] : carry.slots_) {
     auto stored = read_last_hit(from_maps.last_hit, from);
     if (!stored) return stored.error();
-    last_hits[to / plan::kLastHitChunk][to % plan::kLastHitChunk] = *stored;
+    last_hits[to / plan::kU32Chunk][to % plan::kU32Chunk] = *stored;
   }
   for (const auto& [chunk, units] : last_hits)
     if (auto s = update_elem(to_maps.last_hit, bytes_of(chunk), bytes_of(units)); !s)

@@ -15,11 +15,11 @@ uint64_t last_hit_ns(uint32_t stored, uint64_t now_ns) {
 }
 
 Result<uint32_t> read_last_hit(int last_hit_fd, uint32_t slot) {
-  const uint32_t chunk = slot / plan::kLastHitChunk;
-  auto value = lookup_elem(last_hit_fd, bytes_of(chunk), 4 * plan::kLastHitChunk);
+  const uint32_t chunk = slot / plan::kU32Chunk;
+  auto value = lookup_elem(last_hit_fd, bytes_of(chunk), 4 * plan::kU32Chunk);
   if (!value) return value.error();
   uint32_t stored;
-  std::memcpy(&stored, value->data() + 4 * (slot % plan::kLastHitChunk), 4);
+  std::memcpy(&stored, value->data() + 4 * (slot % plan::kU32Chunk), 4);
   return stored;
 }
 

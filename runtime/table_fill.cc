@@ -108,8 +108,8 @@ static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
   auto entries_fd = object.map_fd(codegen::kTreeEntryMap);
   if (!entries_fd) return entries_fd.error();
   // Every tree's nodes and entries at their bases, then cut into the maps' chunks.
-  std::vector<uint32_t> all_nodes(plan::tree_chunks(plan.tree_nodes) * plan::kTreeChunk, 0);
-  std::vector<uint32_t> all_entries(plan::tree_chunks(plan.tree_entries) * plan::kTreeChunk, 0);
+  std::vector<uint32_t> all_nodes(plan::u32_chunks(plan.tree_nodes) * plan::kU32Chunk, 0);
+  std::vector<uint32_t> all_entries(plan::u32_chunks(plan.tree_entries) * plan::kU32Chunk, 0);
   for (const plan::Table& table : plan.tables) {
     for (const plan::Tree& tree : table.trees) {
       std::copy(tree.entries.begin(), tree.entries.end(), all_entries.begin() + tree.entry_base);
@@ -119,10 +119,10 @@ static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
   }
   const auto chunks = [](const std::vector<uint32_t>& words) {
     Batch batch;
-    for (uint32_t c = 0; c * plan::kTreeChunk < words.size(); ++c) {
-      std::vector<uint8_t> key(4), value(4 * plan::kTreeChunk);
+    for (uint32_t c = 0; c * plan::kU32Chunk < words.size(); ++c) {
+      std::vector<uint8_t> key(4), value(4 * plan::kU32Chunk);
       std::memcpy(key.data(), &c, 4);
-      std::memcpy(value.data(), words.data() + c * plan::kTreeChunk, value.size());
+      std::memcpy(value.data(), words.data() + c * plan::kU32Chunk, value.size());
       batch.add(std::move(key), std::move(value));
     }
     return batch;

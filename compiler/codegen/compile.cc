@@ -67,8 +67,8 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
       &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters, slots});
   maps.last_hit =
       &module.declare_map({kLastHitMap, MapKind::kArray, BtfType::u32(),
-                           BtfType::structure("t2x_last_hits", {{"units", 4, plan::kLastHitChunk}}),
-                           (slots + plan::kLastHitChunk - 1) / plan::kLastHitChunk});
+                           BtfType::structure("t2x_last_hits", {{"units", 4, plan::kU32Chunk}}),
+                           plan::u32_chunks(slots)});
   maps.redirect = &module.declare_map({kRedirectMap, MapKind::kDevmap, BtfType::u32(),
                                        BtfType::u32(), std::max<uint32_t>(1, plan.redirect_slots)});
   maps.fanouts.assign(plan.action_lists.size(), nullptr);
@@ -104,11 +104,11 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
          std::max<uint32_t>(1, plan.table_spares)});
   }
   if (plan.tree_nodes) {
-    const BtfType chunk = BtfType::structure("t2x_tree_chunk", {{"u32", 4, plan::kTreeChunk}});
+    const BtfType chunk = BtfType::structure("t2x_tree_chunk", {{"u32", 4, plan::kU32Chunk}});
     maps.tree_nodes = &module.declare_map(
-        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), chunk, plan::tree_chunks(plan.tree_nodes)});
+        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), chunk, plan::u32_chunks(plan.tree_nodes)});
     maps.tree_entries = &module.declare_map({kTreeEntryMap, MapKind::kArray, BtfType::u32(), chunk,
-                                             std::max(1u, plan::tree_chunks(plan.tree_entries))});
+                                             std::max(1u, plan::u32_chunks(plan.tree_entries))});
     maps.tree_key = &module.declare_map(
         {kTreeKeyMap, MapKind::kPercpuArray, BtfType::u32(),
          BtfType::structure("t2x_tree_key", {{"dim", 8, plan::kTreeKeyDims}}), 1});

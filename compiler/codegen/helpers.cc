@@ -1,5 +1,7 @@
 #include "codegen/helpers.h"
 
+#include "tc2xdp/plan/u32_chunks.h"
+
 namespace tc2xdp::codegen {
 
 llvm::CallInst* call_helper(llvm::IRBuilderBase& b, BpfHelper id, llvm::Type* ret,
@@ -22,6 +24,19 @@ llvm::Value* map_update_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
                              llvm::Value* key_ptr, llvm::Value* value_ptr, uint64_t flags) {
   return call_helper(b, BpfHelper::kMapUpdateElem, b.getInt64Ty(),
                      {map, key_ptr, value_ptr, b.getInt64(flags)});
+}
+
+llvm::Value* u32_chunk_key(llvm::IRBuilderBase& b, llvm::Value* index) {
+  static_assert(plan::kU32Chunk == 16);
+  return b.CreateZExtOrTrunc(b.CreateLShr(index, llvm::ConstantInt::get(index->getType(), 4)),
+                             b.getInt32Ty());
+}
+
+llvm::Value* u32_in_chunk(llvm::IRBuilderBase& b, llvm::Value* chunk, llvm::Value* index) {
+  llvm::Value* at = b.CreateZExtOrTrunc(index, b.getInt64Ty());
+  llvm::Value* offset =
+      b.CreateShl(b.CreateAnd(at, b.getInt64(plan::kU32Chunk - 1)), b.getInt64(2));
+  return b.CreateGEP(b.getInt8Ty(), chunk, offset);
 }
 
 llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b) {

@@ -40,6 +40,12 @@ llvm::Value* map_lookup_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
 // long bpf_map_update_elem(map, const void *key, const void *value, u64 flags)
 llvm::Value* map_update_elem(llvm::IRBuilderBase& b, llvm::GlobalVariable* map,
                              llvm::Value* key_ptr, llvm::Value* value_ptr, uint64_t flags);
+// A u32 map of plan::kU32Chunk values to an element (plan/u32_chunks.h): the element holding
+// value `index` (an integer of any width; the key, i32) and the value's address in `chunk`, that
+// element (its offset masked, so the verifier sees it within the element).
+llvm::Value* u32_chunk_key(llvm::IRBuilderBase& b, llvm::Value* index);
+llvm::Value* u32_in_chunk(llvm::IRBuilderBase& b, llvm::Value* chunk, llvm::Value* index);
+
 // u64 bpf_ktime_get_ns(void)
 llvm::Value* ktime_get_ns(llvm::IRBuilderBase& b);
 // u64 bpf_ktime_get_coarse_ns(void): CLOCK_MONOTONIC_COARSE, a tick's resolution and no clock

@@ -346,17 +346,14 @@ void ProgramLowering::bump_counters(llvm::Value* slot) {
 // Last use, as tc reports it, at a tick's resolution (tc keeps jiffies): one u32 shared by all
 // CPUs, written only when its unit changed, so a hot rule's line is not bounced per packet.
 void ProgramLowering::touch_last_hit(llvm::Value* slot) {
-  static_assert(plan::kLastHitChunk == 16);
-  b_.CreateStore(b_.CreateLShr(slot, b_.getInt32(4)), stats_key_);
+  b_.CreateStore(u32_chunk_key(b_, slot), stats_key_);
   llvm::Value* chunk = map_lookup_elem(b_, maps_.last_hit->global, stats_key_, "last_hits");
   llvm::BasicBlock* present = fn_.create_block("last_hit");
   llvm::BasicBlock* stale = fn_.create_block("last_hit.stale");
   llvm::BasicBlock* done = fn_.create_block("last_hit.done");
   b_.CreateCondBr(b_.CreateIsNull(chunk), done, present);
   b_.SetInsertPoint(present);
-  llvm::Value* offset =
-      b_.CreateZExt(b_.CreateShl(b_.CreateAnd(slot, b_.getInt32(15)), b_.getInt32(2)), i64_);
-  llvm::Value* at = b_.CreateGEP(b_.getInt8Ty(), chunk, offset);
+  llvm::Value* at = u32_in_chunk(b_, chunk, slot);
   llvm::Value* now = b_.CreateTrunc(
       b_.CreateLShr(ktime_get_coarse_ns(b_), b_.getInt64(plan::kLastHitShift)), i32_);
   llvm::Value* stored = b_.CreateAlignedLoad(i32_, at, llvm::Align(4));

@@ -40,7 +40,7 @@ class TableProbe {
   void fill_tree_key();
   // A cut tree's walk (lower_tree.cc): leaves the best the tree holds, if better, in best_*.
   void walk_tree(const plan::Tree& tree);
-  // u32 `index` (i64) of a chunked tree map (plan::kTreeChunk): a missing chunk goes to `missing`.
+  // u32 `index` (i64) of a chunked tree map (plan::kU32Chunk): a missing chunk goes to `missing`.
   llvm::Value* load_chunked(const MapRef* map, llvm::Value* index, llvm::BasicBlock* missing,
                             const std::string& n);
   // One tuple's probe; returns the block its paths meet in, with the builder there.

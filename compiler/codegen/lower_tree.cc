@@ -35,14 +35,12 @@ void TableProbe::fill_tree_key() {
 
 llvm::Value* TableProbe::load_chunked(const MapRef* map, llvm::Value* index,
                                       llvm::BasicBlock* missing, const std::string& n) {
-  b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(index, b_.getInt64(4)), i32_), maps_.id_slot);
-  static_assert(plan::kTreeChunk == 16);
+  b_.CreateStore(u32_chunk_key(b_, index), maps_.id_slot);
   llvm::Value* chunk = map_lookup_elem(b_, map->global, maps_.id_slot, n);
   llvm::BasicBlock* read = fn_.create_block(n + ".read");
   b_.CreateCondBr(b_.CreateIsNull(chunk), missing, read);
   b_.SetInsertPoint(read);
-  llvm::Value* offset = b_.CreateShl(b_.CreateAnd(index, b_.getInt64(15)), b_.getInt64(2));
-  return load_at(b_.CreateGEP(i8_, chunk, offset), 0, i32_);
+  return load_at(u32_in_chunk(b_, chunk, index), 0, i32_);
 }
 
 void TableProbe::walk_tree(const plan::Tree& tree) {

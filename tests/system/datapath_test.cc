@@ -456,10 +456,9 @@ Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& p
   m.declare_map({codegen::kStatsMap, MapKind::kPercpuArray, BtfType::u32(),
                  BtfType::structure("counters", {{"packets", 8}, {"bytes", 8}}),
                  std::max<uint32_t>(1, plan.stats_slots)});
-  m.declare_map(
-      {codegen::kLastHitMap, MapKind::kArray, BtfType::u32(),
-       BtfType::structure("last_hits", {{"units", 4, plan::kLastHitChunk}}),
-       (std::max<uint32_t>(1, plan.stats_slots) + plan::kLastHitChunk - 1) / plan::kLastHitChunk});
+  m.declare_map({codegen::kLastHitMap, MapKind::kArray, BtfType::u32(),
+                 BtfType::structure("last_hits", {{"units", 4, plan::kU32Chunk}}),
+                 plan::u32_chunks(std::max<uint32_t>(1, plan.stats_slots))});
   codegen::XdpFunction fn = m.create_xdp_function(codegen::kProgramName);
   auto& b = fn.builder();
   fn.set_line(2);

@@ -14,8 +14,8 @@ namespace tc2xdp::codegen {
 inline constexpr const char* kProgramName = "tc2xdp_main";
 // PERCPU_ARRAY u32 -> plan::SlotCounts, one entry per plan stats slot.
 inline constexpr const char* kStatsMap = "t2x_stats";
-// ARRAY u32 -> kLastHitChunk u32 last hits (plan::SlotCounts), slot s at s % kLastHitChunk of
-// element s / kLastHitChunk.
+// ARRAY u32 -> plan::kU32Chunk u32 last hits (plan::SlotCounts), slot s at s % kU32Chunk of
+// element s / kU32Chunk.
 inline constexpr const char* kLastHitMap = "t2x_last_hit";
 // DEVMAP: redirect slot -> ifindex (plan::Plan::redirects), filled by the runtime.
 inline constexpr const char* kRedirectMap = "t2x_redirect";

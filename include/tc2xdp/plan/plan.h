@@ -15,6 +15,7 @@
 #include "tc2xdp/ir/rule.h"
 #include "tc2xdp/plan/lookup.h"
 #include "tc2xdp/plan/police.h"
+#include "tc2xdp/plan/u32_chunks.h"
 
 namespace tc2xdp::plan {
 
@@ -229,8 +230,8 @@ struct RuleCounters {
 };
 
 // What the program stores for a rule: per CPU, its counts (the stats map), and once, its last hit
-// (the last-hit map: bpf_ktime_get_coarse_ns() >> kLastHitShift as a u32, kLastHitChunk slots to
-// an element, since an array map rounds each element up to 8 bytes). A time per CPU cost 16
+// (the last-hit map: bpf_ktime_get_coarse_ns() >> kLastHitShift as a u32, kU32Chunk slots to an
+// element, u32_chunks.h). A time per CPU cost 16
 // bytes a rule here; one shared u32 is written only when its 16.8 ms unit changes, so CPUs
 // hitting one rule rarely write its line. The units wrap after 2.28 years; tc shows seconds.
 struct SlotCounts {
@@ -238,6 +239,5 @@ struct SlotCounts {
   uint64_t bytes = 0;
 };
 inline constexpr unsigned kLastHitShift = 24;
-inline constexpr uint32_t kLastHitChunk = 16;
 
 }  // namespace tc2xdp::plan
