@@ -100,36 +100,34 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
   return Ok{};
 }
 
-// Entries before the nodes that name them; the program is not attached yet in any case.
+// The trees' global data in one write: every tree's nodes at its base, then the entries. The
+// program is not attached yet.
 static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
   if (!plan.tree_nodes) return Ok{};
-  auto nodes_fd = object.map_fd(codegen::kTreeNodeMap);
-  if (!nodes_fd) return nodes_fd.error();
-  auto entries_fd = object.map_fd(codegen::kTreeEntryMap);
-  if (!entries_fd) return entries_fd.error();
-  // Every tree's nodes and entries at their bases, then cut into the maps' chunks.
-  std::vector<uint32_t> all_nodes(plan::u32_chunks(plan.tree_nodes) * plan::kU32Chunk, 0);
-  std::vector<uint32_t> all_entries(plan::u32_chunks(plan.tree_entries) * plan::kU32Chunk, 0);
+  auto fd = object.map_fd(codegen::kTreeMap);
+  if (!fd) return fd.error();
+  bpf_map_info info{};
+  uint32_t info_size = sizeof(info);
+  if (bpf_obj_get_info_by_fd(*fd, &info, &info_size) != 0)
+    return Error{"bpf_obj_get_info_by_fd", errno, "the cut trees' map"};
+  const uint64_t words = uint64_t{plan.tree_nodes} + plan.tree_entries;
+  if (info.value_size < 4 * words)
+    return Error{"write_tables", EINVAL,
+                 "the cut trees' map holds " + std::to_string(info.value_size) + " bytes, not " +
+                     std::to_string(4 * words)};
+  std::vector<uint32_t> data((info.value_size + 3) / 4, 0);
   for (const plan::Table& table : plan.tables) {
     for (const plan::Tree& tree : table.trees) {
-      std::copy(tree.entries.begin(), tree.entries.end(), all_entries.begin() + tree.entry_base);
       for (uint32_t i = 0; i < tree.nodes.size(); ++i)
-        all_nodes[tree.node_base + i] = plan::encode_tree_node(tree.nodes[i]);
+        data[tree.node_base + i] = plan::encode_tree_node(tree.nodes[i]);
+      std::copy(tree.entries.begin(), tree.entries.end(),
+                data.begin() + plan.tree_nodes + tree.entry_base);
     }
   }
-  const auto chunks = [](const std::vector<uint32_t>& words) {
-    Batch batch;
-    for (uint32_t c = 0; c * plan::kU32Chunk < words.size(); ++c) {
-      std::vector<uint8_t> key(4), value(4 * plan::kU32Chunk);
-      std::memcpy(key.data(), &c, 4);
-      std::memcpy(value.data(), words.data() + c * plan::kU32Chunk, value.size());
-      batch.add(std::move(key), std::move(value));
-    }
-    return batch;
-  };
-  const Batch nodes = chunks(all_nodes), entries = chunks(all_entries);
-  if (auto s = write_batch(*entries_fd, entries, "tree entries"); !s) return s;
-  return write_batch(*nodes_fd, nodes, "tree nodes");
+  const uint32_t key = 0;
+  if (bpf_map_update_elem(*fd, &key, data.data(), BPF_ANY) != 0)
+    return Error{"bpf_map_update_elem", errno, "writing the cut trees"};
+  return Ok{};
 }
 
 Status write_tables(const plan::Plan& plan, const BpfObject& object) {

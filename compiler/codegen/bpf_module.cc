@@ -52,6 +52,20 @@ const MapRef& BpfModule::declare_map(const MapSpec& spec) {
   return maps_.emplace_back(MapRef{global, spec});
 }
 
+llvm::GlobalVariable* BpfModule::declare_data(const std::string& section, uint64_t bytes) {
+  llvm::ArrayType* type = llvm::ArrayType::get(builder_->getInt64Ty(), (bytes + 7) / 8);
+  // External linkage: nothing in the module stores to it, and LLVM must not conclude that it
+  // stays zero (the runtime fills it through the map).
+  auto* global = new llvm::GlobalVariable(
+      *module_, type, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+      llvm::Constant::getNullValue(type), section.substr(section.rfind('.') + 1));
+  global->setSection(section);
+  global->setAlignment(llvm::Align(8));
+  global->setDSOLocal(true);
+  used_.push_back(global);
+  return global;
+}
+
 const MapRef* BpfModule::find_map(std::string_view name) const {
   for (const MapRef& map : maps_) {
     if (map.spec.name == name) return &map;

@@ -53,6 +53,11 @@ class BpfModule {
   const MapRef* find_map(std::string_view name) const;
   const std::deque<MapRef>& maps() const { return maps_; }
 
+  // A zeroed, writable `bytes`-byte global alone in `section` (".bss.NAME"): libbpf makes it a
+  // one-element array map under the section's name, and the program addresses it directly
+  // (a map value pointer loaded as a constant) instead of through lookup helper calls.
+  llvm::GlobalVariable* declare_data(const std::string& section, uint64_t bytes);
+
   // Creates `int name(struct xdp_md *ctx)` in section "xdp", loads data/data_end in its entry
   // block and leaves the builder there. One XDP function per module.
   XdpFunction create_xdp_function(const std::string& name);

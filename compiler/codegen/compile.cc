@@ -104,11 +104,7 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
          std::max<uint32_t>(1, plan.table_spares)});
   }
   if (plan.tree_nodes) {
-    const BtfType chunk = BtfType::structure("t2x_tree_chunk", {{"u32", 4, plan::kU32Chunk}});
-    maps.tree_nodes = &module.declare_map(
-        {kTreeNodeMap, MapKind::kArray, BtfType::u32(), chunk, plan::u32_chunks(plan.tree_nodes)});
-    maps.tree_entries = &module.declare_map({kTreeEntryMap, MapKind::kArray, BtfType::u32(), chunk,
-                                             std::max(1u, plan::u32_chunks(plan.tree_entries))});
+    maps.tree = module.declare_data(kTreeMap, 4 * (uint64_t{plan.tree_nodes} + plan.tree_entries));
     maps.tree_key = &module.declare_map(
         {kTreeKeyMap, MapKind::kPercpuArray, BtfType::u32(),
          BtfType::structure("t2x_tree_key", {{"dim", 8, plan::kTreeKeyDims}}), 1});

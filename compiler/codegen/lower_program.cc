@@ -114,14 +114,15 @@ void ProgramLowering::run() {
   table_maps_.tuples = maps_.tuples;
   table_maps_.records = maps_.records;
   table_maps_.spares = maps_.spares;
-  table_maps_.tree_nodes = maps_.tree_nodes;
-  table_maps_.tree_entries = maps_.tree_entries;
+  table_maps_.tree = maps_.tree;
   table_maps_.tree_key = maps_.tree_key;
+  table_maps_.tree_entries_at = plan_.tree_nodes;
+  table_maps_.tree_words = plan_.tree_nodes + plan_.tree_entries;
   if (!plan_.tables.empty()) {
     table_maps_.key_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");
     table_maps_.id_slot = fn_.create_stack_slot(i32_, "record_id");
-    table_maps_.tree_node_slot = fn_.create_stack_slot(i32_, "tree_node");
+    if (maps_.tree) table_maps_.tree_node_slot = fn_.create_stack_slot(i32_, "tree_node");
     table_maps_.packed_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, 2 * plan_.table_layout.words), "packed_key");
   }

@@ -12,16 +12,15 @@ struct MapRef;
 class XdpFunction;
 
 struct ProgramMaps {
-  const MapRef* stats = nullptr;       // kStatsMap: slot -> plan::SlotCounts (per CPU)
-  const MapRef* last_hit = nullptr;    // kLastHitMap
-  const MapRef* redirect = nullptr;    // kRedirectMap: devmap slot -> ifindex
-  const MapRef* last = nullptr;        // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
-  const MapRef* tuples = nullptr;      // kTupleMap, when the plan has tables
-  const MapRef* records = nullptr;     // kRecordMap, when the plan has tables
-  const MapRef* spares = nullptr;      // kSpareMap, when the plan has tables
-  const MapRef* tree_nodes = nullptr;  // kTreeNodeMap, when a table has a tree
-  const MapRef* tree_entries = nullptr;  // kTreeEntryMap
-  const MapRef* tree_key = nullptr;      // kTreeKeyMap
+  const MapRef* stats = nullptr;     // kStatsMap: slot -> plan::SlotCounts (per CPU)
+  const MapRef* last_hit = nullptr;  // kLastHitMap
+  const MapRef* redirect = nullptr;  // kRedirectMap: devmap slot -> ifindex
+  const MapRef* last = nullptr;      // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
+  const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
+  const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
+  const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
+  llvm::GlobalVariable* tree = nullptr;  // kTreeMap, when a table has a tree
+  const MapRef* tree_key = nullptr;      // kTreeKeyMap, likewise
   const MapRef* police = nullptr;        // kPoliceMap, when the plan has police actions
   const MapRef* police_stats = nullptr;  // kPoliceStatsMap, likewise
   // fanout_map_name(i) for each action list i with a fanout verdict, else nullptr.

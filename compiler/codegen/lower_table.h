@@ -15,16 +15,16 @@ struct TableMaps {
   const MapRef* tuples = nullptr;        // kTupleMap
   const MapRef* records = nullptr;       // kRecordMap
   const MapRef* spares = nullptr;        // kSpareMap
-  const MapRef* tree_nodes = nullptr;    // kTreeNodeMap
-  const MapRef* tree_entries = nullptr;  // kTreeEntryMap
-  const MapRef* tree_key = nullptr;      // kTreeKeyMap
+  llvm::GlobalVariable* tree = nullptr;  // kTreeMap: nodes, then entries from `tree_entries_at`
+  uint32_t tree_entries_at = 0;          // in u32 words, as is `tree_words`
+  uint32_t tree_words = 0;
+  const MapRef* tree_key = nullptr;  // kTreeKeyMap
   // Stack slots shared by every probe: the hash key (layout.key_size() bytes), a record id and the
   // packed key.
   llvm::AllocaInst* key_slot = nullptr;
   llvm::AllocaInst* id_slot = nullptr;
-  llvm::AllocaInst* packed_slot = nullptr;  // the packet's packed key words
-  llvm::AllocaInst* tree_node_slot =
-      nullptr;  // a cut tree walk's node read last (see lower_tree.cc)
+  llvm::AllocaInst* packed_slot = nullptr;     // the packet's packed key words
+  llvm::AllocaInst* tree_node_slot = nullptr;  // a cut tree walk's leaf (see lower_tree.cc)
 };
 
 // The record that won, as i32 values (RecordKind, stats slot, last, arg: a goto's is the

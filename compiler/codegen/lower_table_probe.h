@@ -38,11 +38,12 @@ class TableProbe {
   // The cut trees' key (lower_tree.cc): the packed words and ports, written once per packet to
   // the per-CPU scratch every walk reads.
   void fill_tree_key();
+  // The scratch, looked up; `missing` if absent (never).
+  llvm::Value* tree_key(llvm::BasicBlock* missing, const std::string& n);
   // A cut tree's walk (lower_tree.cc): leaves the best the tree holds, if better, in best_*.
   void walk_tree(const plan::Tree& tree);
-  // u32 `index` (i64) of a chunked tree map (plan::kU32Chunk): a missing chunk goes to `missing`.
-  llvm::Value* load_chunked(const MapRef* map, llvm::Value* index, llvm::BasicBlock* missing,
-                            const std::string& n);
+  // u32 `index` (i64) of the trees' global data; an index past its end goes to `outside`.
+  llvm::Value* load_tree_word(llvm::Value* index, llvm::BasicBlock* outside, const std::string& n);
   // One tuple's probe; returns the block its paths meet in, with the builder there.
   void probe(const plan::Tuple& tuple);
   // A spare tuple: id, floor and mask read from its spares map entry; skipped while inactive.

@@ -12,13 +12,18 @@
 
 namespace tc2xdp::codegen {
 
-void TableProbe::fill_tree_key() {
+llvm::Value* TableProbe::tree_key(llvm::BasicBlock* missing, const std::string& n) {
   b_.CreateStore(b_.getInt32(0), maps_.id_slot);
-  llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, "tree.key");
-  llvm::BasicBlock* fill = fn_.create_block("tree.fill");
+  llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, n);
+  llvm::BasicBlock* found = fn_.create_block(n + ".found");
+  b_.CreateCondBr(b_.CreateIsNull(key), missing, found);
+  b_.SetInsertPoint(found);
+  return key;
+}
+
+void TableProbe::fill_tree_key() {
   llvm::BasicBlock* filled = fn_.create_block("tree.filled");
-  b_.CreateCondBr(b_.CreateIsNull(key), filled, fill);  // never null: each walk checks again
-  b_.SetInsertPoint(fill);
+  llvm::Value* key = tree_key(filled, "tree.key");  // never null: each walk checks again
   for (uint32_t w = 0; w < table_.words; ++w)
     b_.CreateAlignedStore(word(w), b_.CreateConstGEP1_32(i8_, key, 8 * w), llvm::Align(8));
   // Only ports the table checks ranges of are cut on (and kept alive this far).
@@ -33,14 +38,14 @@ void TableProbe::fill_tree_key() {
   b_.SetInsertPoint(filled);
 }
 
-llvm::Value* TableProbe::load_chunked(const MapRef* map, llvm::Value* index,
-                                      llvm::BasicBlock* missing, const std::string& n) {
-  b_.CreateStore(u32_chunk_key(b_, index), maps_.id_slot);
-  llvm::Value* chunk = map_lookup_elem(b_, map->global, maps_.id_slot, n);
+llvm::Value* TableProbe::load_tree_word(llvm::Value* index, llvm::BasicBlock* outside,
+                                        const std::string& n) {
+  // The bound is what lets the verifier accept the variable offset into the map's value.
   llvm::BasicBlock* read = fn_.create_block(n + ".read");
-  b_.CreateCondBr(b_.CreateIsNull(chunk), missing, read);
+  b_.CreateCondBr(b_.CreateICmpUGE(index, b_.getInt64(maps_.tree_words)), outside, read);
   b_.SetInsertPoint(read);
-  return load_at(u32_in_chunk(b_, chunk, index), 0, i32_);
+  return b_.CreateAlignedLoad(
+      i32_, b_.CreateGEP(i8_, maps_.tree, b_.CreateShl(index, b_.getInt64(2))), llvm::Align(4), n);
 }
 
 void TableProbe::walk_tree(const plan::Tree& tree) {
@@ -53,11 +58,11 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   llvm::BasicBlock* walk = fn_.create_block("tree.walk");
   b_.CreateCondBr(b_.CreateICmpULE(blind(best_ordinal_), b_.getInt64(tree.floor)), none, walk);
   b_.SetInsertPoint(walk);
-  // Nothing but the best so far stays in registers across the walk's map lookups (helper calls
-  // to LLVM, which clobber all but four registers): the node read last goes to a stack slot and
-  // the scratch is looked up again per step. Values kept across them would take callee-saved
-  // registers from those live around the table, and spill, on a stack that is tight already.
-  const auto node_now = [&] {
+  // The cut steps make no helper calls: nodes are read straight from the trees' global data and
+  // the key through one lookup per walk, so LLVM keeps the steps' values in registers (calls
+  // clobber all but four). The leaf's node goes to a stack slot: the records' lookups follow.
+  llvm::Value* key = tree_key(none, "tree.key");
+  const auto leaf_node = [&] {
     return b_.CreateZExt(
         b_.CreateAlignedLoad(i32_, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true),
         i64_);
@@ -70,9 +75,9 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   llvm::Value* index = b_.getInt64(tree.node_base);
   for (uint32_t step = 0; step <= tree.depth; ++step) {
     const std::string n = "tree.step" + std::to_string(step);
-    llvm::Value* node = load_chunked(maps_.tree_nodes, index, none, n);
-    b_.CreateAlignedStore(node, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true);
-    llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node, b_.getInt32(1)), b_.getInt32(0));
+    llvm::Value* node32 = load_tree_word(index, none, n);
+    b_.CreateAlignedStore(node32, maps_.tree_node_slot, llvm::Align(4), /*isVolatile=*/true);
+    llvm::Value* is_leaf = b_.CreateICmpEQ(b_.CreateAnd(node32, b_.getInt32(1)), b_.getInt32(0));
     if (step == tree.depth) {  // the planner puts only leaves this deep
       b_.CreateCondBr(is_leaf, leaf, none);
       break;
@@ -80,12 +85,7 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
     llvm::BasicBlock* cut = fn_.create_block(n + ".cut");
     b_.CreateCondBr(is_leaf, leaf, cut);
     b_.SetInsertPoint(cut);
-    b_.CreateStore(b_.getInt32(0), maps_.id_slot);
-    llvm::Value* key = map_lookup_elem(b_, maps_.tree_key->global, maps_.id_slot, n + ".key");
-    llvm::BasicBlock* keyed = fn_.create_block(n + ".keyed");
-    b_.CreateCondBr(b_.CreateIsNull(key), none, keyed);
-    b_.SetInsertPoint(keyed);
-    node = node_now();
+    llvm::Value* node = b_.CreateZExt(node32, i64_);
     static_assert(plan::kTreeKeyDims == 8);
     llvm::Value* dim = field(node, 1, 3);
     llvm::Value* shift = field(node, 4, 6);
@@ -102,16 +102,16 @@ void TableProbe::walk_tree(const plan::Tree& tree) {
   b_.SetInsertPoint(leaf);
   for (uint32_t i = 0; i < tree.widest_leaf; ++i) {
     const std::string n = "tree.e" + std::to_string(i);
-    llvm::Value* leaf_node = node_now();
-    llvm::Value* count = field(leaf_node, 1, 5);
-    llvm::Value* first =
-        b_.CreateAdd(b_.CreateLShr(leaf_node, b_.getInt64(6)), b_.getInt64(tree.entry_base));
+    llvm::Value* node = leaf_node();
+    llvm::Value* count = field(node, 1, 5);
+    llvm::Value* first = b_.CreateAdd(b_.CreateLShr(node, b_.getInt64(6)),
+                                      b_.getInt64(maps_.tree_entries_at + tree.entry_base));
     llvm::BasicBlock* entry = fn_.create_block(n);
     b_.CreateCondBr(b_.CreateICmpULE(blind(count), b_.getInt64(i)), none, entry);
     b_.SetInsertPoint(entry);
-    llvm::Value* id = b_.CreateZExt(
-        load_chunked(maps_.tree_entries, b_.CreateAdd(first, b_.getInt64(i)), none, n + ".at"),
-        i64_, n + ".id");
+    llvm::Value* id =
+        b_.CreateZExt(load_tree_word(blind(b_.CreateAdd(first, b_.getInt64(i))), none, n + ".at"),
+                      i64_, n + ".id");
     // Entries are in ordinal order, as bucket candidates are (an earlier tree set the best).
     const Candidate candidate = check_candidate(n, id, none, [] {});
     found.emplace_back(b_.GetInsertBlock(), candidate.ordinal, id);

@@ -46,10 +46,11 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 inline constexpr const char* kTupleMap = "t2x_tuples";
 inline constexpr const char* kRecordMap = "t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
-// A table's cut tree (plan/lookup.h): nodes (u64 each), leaf entries (record ids), and a per-CPU
-// scratch holding the walk's key dimensions. Declared only when some table has a tree.
-inline constexpr const char* kTreeNodeMap = "t2x_tree_nodes";
-inline constexpr const char* kTreeEntryMap = "t2x_tree_ents";
+// The cut trees (plan/lookup.h), when some table has one: global data, a one-element array of
+// u32s, every tree's nodes (plan::encode_tree_node) at Plan::tree_nodes words, then every leaf's
+// entries (record ids). libbpf names the map after the section. With it, a per-CPU scratch
+// holding the walks' key dimensions.
+inline constexpr const char* kTreeMap = ".bss.t2x_tree";
 inline constexpr const char* kTreeKeyMap = "t2x_tree_key";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
