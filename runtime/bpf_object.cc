@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +56,12 @@ Result<BpfObject> BpfObject::load(std::span<const uint8_t> elf, const LoadOption
     return Error{"bpf_object__open_mem", error, join(capture.warnings())};
   }
   BpfObject object(raw);
+  // Global data (codegen's declare_data) is edited in place by the runtime, through mmap.
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, raw) {
+    if (std::string_view(bpf_map__name(map)).starts_with(".bss."))
+      bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_MMAPABLE);
+  }
   for (const auto& [name, fd] : options.reuse_maps) {
     bpf_map* map = bpf_object__find_map_by_name(raw, name.c_str());
     if (map == nullptr) return Error{"bpf_map__reuse_fd", ENOENT, "no map '" + name + "'"};

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/mapped_value.h"
 
 namespace tc2xdp::runtime {
 
@@ -53,9 +54,13 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
   for (const auto& [key, value] : new_buckets) inserted += !old_buckets.contains(key);
   if (old_buckets.size() + inserted > maps.bucket_capacity) return false;
 
-  for (const auto& [id, bytes] : record_writes) {
-    if (auto s = update_elem(maps.records_fd, bytes_of(id), *bytes); !s) return s.error();
-    ++writes;
+  if (!record_writes.empty()) {
+    auto records = MappedValue::map(maps.records_fd);
+    if (!records) return records.error();
+    for (const auto& [id, bytes] : record_writes) {
+      if (auto s = records->store(uint64_t{id} * bytes->size(), *bytes); !s) return s.error();
+      ++writes;
+    }
   }
   for (const auto& [key, value] : new_buckets) {
     auto it = old_buckets.find(key);

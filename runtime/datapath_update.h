@@ -10,7 +10,7 @@ namespace tc2xdp::runtime {
 
 struct LiveTables {
   int tuples_fd = -1;            // codegen::kTupleMap of the attached program
-  int records_fd = -1;           // codegen::kRecordMap
+  int records_fd = -1;           // codegen::kRecordMap (global data, edited through mmap)
   uint32_t bucket_capacity = 0;  // the tuple map's max_entries
 };
 

@@ -4,9 +4,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/mapped_value.h"
 
 namespace tc2xdp::runtime {
 
@@ -61,10 +64,16 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
       ++count;
     }
   }
+  std::optional<MappedValue> records;
   for (const auto& w : writes) {
     if (!w.record) continue;
+    if (!records) {
+      auto mapped = MappedValue::map(maps.records);
+      if (!mapped) return mapped.error();
+      records.emplace(std::move(*mapped));
+    }
     if (auto s = update_elem(maps.stats, bytes_of(w.slot), zeros); !s) return s;
-    if (auto s = update_elem(maps.records, bytes_of(w.slot), *w.record); !s) return s;
+    if (auto s = records->store(uint64_t{w.slot} * w.record->size(), *w.record); !s) return s;
     count += 2;
   }
   for (const auto& w : writes) {
@@ -100,56 +109,58 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
   return Ok{};
 }
 
-// The trees' global data in one write: every tree's nodes at its base, then the entries. The
-// program is not attached yet.
+// A program's global data (codegen's declare_data), whole: `bytes`, zero-padded to its size.
+static Status write_global_data(const BpfObject& object, const char* name,
+                                std::vector<uint8_t> bytes) {
+  auto fd = object.map_fd(name);
+  if (!fd) return fd.error();
+  auto value = MappedValue::map(*fd);
+  if (!value) return value.error();
+  if (bytes.size() > value->size())
+    return Error{"write_tables", EINVAL,
+                 std::string(name) + " holds " + std::to_string(value->size()) + " bytes, not " +
+                     std::to_string(bytes.size())};
+  bytes.resize(value->size(), 0);
+  return value->store(0, bytes);
+}
+
+// Every tree's nodes at its base, then the entries. The program is not attached yet.
 static Status write_trees(const plan::Plan& plan, const BpfObject& object) {
   if (!plan.tree_nodes) return Ok{};
-  auto fd = object.map_fd(codegen::kTreeMap);
-  if (!fd) return fd.error();
-  bpf_map_info info{};
-  uint32_t info_size = sizeof(info);
-  if (bpf_obj_get_info_by_fd(*fd, &info, &info_size) != 0)
-    return Error{"bpf_obj_get_info_by_fd", errno, "the cut trees' map"};
-  const uint64_t words = uint64_t{plan.tree_nodes} + plan.tree_entries;
-  if (info.value_size < 4 * words)
-    return Error{"write_tables", EINVAL,
-                 "the cut trees' map holds " + std::to_string(info.value_size) + " bytes, not " +
-                     std::to_string(4 * words)};
-  std::vector<uint32_t> data((info.value_size + 3) / 4, 0);
+  std::vector<uint32_t> words(uint64_t{plan.tree_nodes} + plan.tree_entries, 0);
   for (const plan::Table& table : plan.tables) {
     for (const plan::Tree& tree : table.trees) {
       for (uint32_t i = 0; i < tree.nodes.size(); ++i)
-        data[tree.node_base + i] = plan::encode_tree_node(tree.nodes[i]);
+        words[tree.node_base + i] = plan::encode_tree_node(tree.nodes[i]);
       std::copy(tree.entries.begin(), tree.entries.end(),
-                data.begin() + plan.tree_nodes + tree.entry_base);
+                words.begin() + plan.tree_nodes + tree.entry_base);
     }
   }
-  const uint32_t key = 0;
-  if (bpf_map_update_elem(*fd, &key, data.data(), BPF_ANY) != 0)
-    return Error{"bpf_map_update_elem", errno, "writing the cut trees"};
-  return Ok{};
+  std::vector<uint8_t> bytes(4 * words.size());
+  std::memcpy(bytes.data(), words.data(), bytes.size());
+  return write_global_data(object, codegen::kTreeMap, std::move(bytes));
 }
 
 Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   if (plan.tables.empty()) return Ok{};
-  auto records_fd = object.map_fd(codegen::kRecordMap);
-  if (!records_fd) return records_fd.error();
   auto tuples_fd = object.map_fd(codegen::kTupleMap);
   if (!tuples_fd) return tuples_fd.error();
-  Batch records, buckets;
+  const uint32_t record_size = plan.table_layout.record_size();
+  std::vector<uint8_t> records(uint64_t{record_size} * plan.table_records, 0);
+  Batch buckets;
   for (const plan::Table& table : plan.tables) {
     for (const plan::TableRecord& r : table.records) {
-      const plan::PlannedRule& planned = plan.rules[r.rule];
-      const uint32_t id = planned.stats_slot;
-      records.add(
-          {reinterpret_cast<const uint8_t*>(&id), reinterpret_cast<const uint8_t*>(&id) + 4},
-          plan::encode_table_record(plan.table_layout, r));
+      const uint64_t at = uint64_t{plan.rules[r.rule].stats_slot} * record_size;
+      const std::vector<uint8_t> bytes = plan::encode_table_record(plan.table_layout, r);
+      if (at + bytes.size() > records.size())
+        return Error{"write_tables", EINVAL, "a record's id is past the records' capacity"};
+      std::copy(bytes.begin(), bytes.end(), records.begin() + at);
     }
     for (const plan::TableBucket& bucket : table.buckets)
       buckets.add(plan::encode_table_key(plan.table_layout, bucket),
                   plan::encode_table_bucket(bucket));
   }
-  if (auto s = write_batch(*records_fd, records, "table records"); !s) return s;
+  if (auto s = write_global_data(object, codegen::kRecordMap, std::move(records)); !s) return s;
   if (auto s = write_batch(*tuples_fd, buckets, "table buckets"); !s) return s;
   return write_trees(plan, object);
 }

@@ -90,12 +90,8 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
          BtfType::structure("t2x_tuple_key", {{"tuple", 4, 1}, {"pad", 4, 1}, {"word", 8, w}}),
          BtfType::structure("t2x_bucket", {{"record", 4, plan::kBucketCandidates}}),
          plan.table_buckets});
-    std::vector<BtfType::Member> record = {
-        {"mask", 8, w}, {"value", 8, w}, {"ordinal", 4, 1}, {"kind_arg", 4, 1}};
-    if (layout.port_ranges) record.push_back({"ports", 2, 4});
-    maps.records = &module.declare_map({kRecordMap, MapKind::kArray, BtfType::u32(),
-                                        BtfType::structure("t2x_record", record),
-                                        std::max<uint32_t>(1, plan.table_records)});
+    maps.records = module.declare_data(
+        kRecordMap, uint64_t{layout.record_size()} * std::max<uint32_t>(1, plan.table_records));
     maps.spares = &module.declare_map(
         {kSpareMap, MapKind::kArray, BtfType::u32(),
          BtfType::structure(

@@ -113,6 +113,7 @@ void ProgramLowering::run() {
 
   table_maps_.tuples = maps_.tuples;
   table_maps_.records = maps_.records;
+  table_maps_.record_count = std::max<uint32_t>(1, plan_.table_records);
   table_maps_.spares = maps_.spares;
   table_maps_.tree = maps_.tree;
   table_maps_.tree_key = maps_.tree_key;

@@ -17,12 +17,12 @@ struct ProgramMaps {
   const MapRef* redirect = nullptr;  // kRedirectMap: devmap slot -> ifindex
   const MapRef* last = nullptr;      // kLastMatchMap: [0] -> stats slot + 1 of the deciding rule
   const MapRef* tuples = nullptr;    // kTupleMap, when the plan has tables
-  const MapRef* records = nullptr;   // kRecordMap, when the plan has tables
-  const MapRef* spares = nullptr;    // kSpareMap, when the plan has tables
-  llvm::GlobalVariable* tree = nullptr;  // kTreeMap, when a table has a tree
-  const MapRef* tree_key = nullptr;      // kTreeKeyMap, likewise
-  const MapRef* police = nullptr;        // kPoliceMap, when the plan has police actions
-  const MapRef* police_stats = nullptr;  // kPoliceStatsMap, likewise
+  llvm::GlobalVariable* records = nullptr;  // kRecordMap, when the plan has tables
+  const MapRef* spares = nullptr;           // kSpareMap, when the plan has tables
+  llvm::GlobalVariable* tree = nullptr;     // kTreeMap, when a table has a tree
+  const MapRef* tree_key = nullptr;         // kTreeKeyMap, likewise
+  const MapRef* police = nullptr;           // kPoliceMap, when the plan has police actions
+  const MapRef* police_stats = nullptr;     // kPoliceStatsMap, likewise
   // fanout_map_name(i) for each action list i with a fanout verdict, else nullptr.
   std::vector<const MapRef*> fanouts;
 };

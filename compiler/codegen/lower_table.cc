@@ -30,9 +30,8 @@ TableHit TableProbe::run(llvm::BasicBlock* miss) {
   llvm::BasicBlock* fetched = fn_.create_block("table.hit");
   b_.CreateCondBr(b_.CreateICmpEQ(blind(best_record_), b_.getInt64(plan::kNoRecord)), miss, found);
   b_.SetInsertPoint(found);
-  b_.CreateStore(b_.CreateTrunc(best_record_, i32_), maps_.id_slot);
-  llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, "winner");
-  b_.CreateCondBr(b_.CreateIsNull(rec), miss, fetched);
+  llvm::Value* rec = record_at(best_record_, miss, "winner");
+  b_.CreateBr(fetched);
   b_.SetInsertPoint(fetched);
   TableHit hit;
   llvm::Value* kind_arg = load_at(rec, layout_.kind_arg_offset(), i32_);
@@ -186,13 +185,9 @@ void TableProbe::probe_under(const std::string& n, llvm::Value* id, llvm::Value*
 TableProbe::Candidate TableProbe::check_candidate(const std::string& n, llvm::Value* id,
                                                   llvm::BasicBlock* stop,
                                                   const std::function<void()>& before_stop) {
-  b_.CreateStore(b_.CreateTrunc(id, i32_), maps_.id_slot);
-  llvm::Value* rec = map_lookup_elem(b_, maps_.records->global, maps_.id_slot, n + ".rec");
   Candidate out;
   out.next = fn_.create_block(n + ".next");
-  llvm::BasicBlock* rank = fn_.create_block(n + ".rank");
-  b_.CreateCondBr(b_.CreateIsNull(rec), out.next, rank);
-  b_.SetInsertPoint(rank);
+  llvm::Value* rec = record_at(id, out.next, n + ".rec");
   out.ordinal = b_.CreateZExt(load_at(rec, layout_.ordinal_offset(), i32_), i64_);
   // Candidates are in ordinal order: once one cannot beat the best, none after it can.
   llvm::BasicBlock* check = fn_.create_block(n + ".check");
@@ -205,15 +200,29 @@ TableProbe::Candidate TableProbe::check_candidate(const std::string& n, llvm::Va
   return out;
 }
 
+llvm::Value* TableProbe::record_at(llvm::Value* id, llvm::BasicBlock* outside,
+                                   const std::string& n) {
+  // The bound is what lets the verifier accept the variable offset into the map's value.
+  llvm::BasicBlock* inside = fn_.create_block(n + ".in");
+  b_.CreateCondBr(b_.CreateICmpUGE(id, b_.getInt64(maps_.record_count)), outside, inside);
+  b_.SetInsertPoint(inside);
+  // Opaque: LLVM would otherwise merge the candidates' address arithmetic across blocks and keep
+  // it live (spilled) on a stack that is tight already.
+  llvm::Value* offset =
+      optimization_barrier(b_, b_.CreateMul(id, b_.getInt64(layout_.record_size())));
+  return b_.CreateGEP(i8_, maps_.records, offset, n);
+}
+
 llvm::Value* TableProbe::record_mismatch(llvm::Value* rec) {
   llvm::Value* mismatch = nullptr;
   const auto add = [&](llvm::Value* term) {
     mismatch = mismatch ? b_.CreateOr(mismatch, term) : term;
   };
+  // The loads are volatile, so they happen in this order: each one is used as soon as it is
+  // read, and no more than one record field waits in a register.
   for (uint32_t w = 0; w < table_.words; ++w) {
-    llvm::Value* mask = load_at(rec, layout_.mask_offset(w), i64_);
-    llvm::Value* value = load_at(rec, layout_.value_offset(w), i64_);
-    add(b_.CreateXor(b_.CreateAnd(word(w), mask), value));
+    llvm::Value* masked = b_.CreateAnd(word(w), load_at(rec, layout_.mask_offset(w), i64_));
+    add(b_.CreateXor(masked, load_at(rec, layout_.value_offset(w), i64_)));
   }
   // min <= port <= max without a branch: d = port - min and (max - min) - d are both
   // non-negative exactly then (16-bit operands in 64-bit arithmetic cannot overflow). A compare

@@ -12,8 +12,9 @@ struct MapRef;
 class XdpFunction;
 
 struct TableMaps {
-  const MapRef* tuples = nullptr;        // kTupleMap
-  const MapRef* records = nullptr;       // kRecordMap
+  const MapRef* tuples = nullptr;           // kTupleMap
+  llvm::GlobalVariable* records = nullptr;  // kRecordMap: `record_count` records
+  uint32_t record_count = 0;
   const MapRef* spares = nullptr;        // kSpareMap
   llvm::GlobalVariable* tree = nullptr;  // kTreeMap: nodes, then entries from `tree_entries_at`
   uint32_t tree_entries_at = 0;          // in u32 words, as is `tree_words`

@@ -60,6 +60,8 @@ class TableProbe {
   };
   Candidate check_candidate(const std::string& n, llvm::Value* id, llvm::BasicBlock* stop,
                             const std::function<void()>& before_stop);
+  // Record `id` (i64) of the records' global data; an id past its end goes to `outside`.
+  llvm::Value* record_at(llvm::Value* id, llvm::BasicBlock* outside, const std::string& n);
   // Zero iff the record at `rec` accepts the packet (every word under its mask, port ranges).
   llvm::Value* record_mismatch(llvm::Value* rec);
   // Volatile: record fields are read where they are used, never hoisted and kept live (spilled)

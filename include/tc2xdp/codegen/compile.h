@@ -42,9 +42,11 @@ uint8_t copy_generation(const plan::Plan& plan);
 // stay with their rules as rules come and go.
 inline constexpr const char* kLastMatchMap = "t2x_last";
 // Lookup tables (plan/lookup.h): hash of {tuple, packed key} -> bucket of record ids, and the
-// records by id (the rule's stats slot). Declared only when the plan has tables.
+// records by id (the rule's stats slot), global data: one element of Plan::table_records records
+// of TableLayout::record_size() bytes, mmapable so the runtime edits single records in place.
+// Declared only when the plan has tables.
 inline constexpr const char* kTupleMap = "t2x_tuples";
-inline constexpr const char* kRecordMap = "t2x_records";
+inline constexpr const char* kRecordMap = ".bss.t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
 // The cut trees (plan/lookup.h), when some table has one: global data, a one-element array of
 // u32s, every tree's nodes (plan::encode_tree_node) at Plan::tree_nodes words, then every leaf's

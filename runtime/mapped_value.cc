@@ -1,0 +1,50 @@
+#include "tc2xdp/runtime/mapped_value.h"
+
+#include <bpf/bpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace tc2xdp::runtime {
+
+Result<MappedValue> MappedValue::map(int map_fd) {
+  bpf_map_info info{};
+  uint32_t info_size = sizeof(info);
+  if (bpf_obj_get_info_by_fd(map_fd, &info, &info_size) != 0)
+    return Error{"bpf_obj_get_info_by_fd", errno, "a global data map"};
+  if (info.max_entries != 1 || !(info.map_flags & BPF_F_MMAPABLE))
+    return Error{"map global data", EINVAL,
+                 std::string("map '") + info.name + "' is not a one-element mmapable array"};
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t length = (info.value_size + page - 1) / page * page;
+  void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+  if (base == MAP_FAILED) return Error{"mmap", errno, std::string("map '") + info.name + "'"};
+  return MappedValue(static_cast<uint8_t*>(base), info.value_size, length);
+}
+
+MappedValue::MappedValue(MappedValue&& other) noexcept
+    : base_(std::exchange(other.base_, nullptr)), size_(other.size_), length_(other.length_) {}
+
+MappedValue::~MappedValue() {
+  if (base_) munmap(base_, length_);
+}
+
+Status MappedValue::store(size_t offset, std::span<const uint8_t> bytes) {
+  if (offset % 8 || bytes.size() % 8 || offset + bytes.size() > size_)
+    return Error{"store in global data", EINVAL,
+                 std::to_string(bytes.size()) + " bytes at " + std::to_string(offset) + " of " +
+                     std::to_string(size_)};
+  for (size_t at = 0; at < bytes.size(); at += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + at, 8);
+    auto* target = reinterpret_cast<volatile uint64_t*>(base_ + offset + at);
+    if (*target != word) *target = word;
+  }
+  return Ok{};
+}
+
+}  // namespace tc2xdp::runtime
