@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "tc2xdp/runtime/map_io.h"
@@ -55,7 +57,12 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
   if (old_buckets.size() + inserted > maps.bucket_capacity) return false;
 
   if (!record_writes.empty()) {
-    auto records = MappedValue::map(maps.records_fd);
+    size_t begin = SIZE_MAX, end = 0;  // only the pages the new records are on are mapped
+    for (const auto& [id, bytes] : record_writes) {
+      begin = std::min<size_t>(begin, uint64_t{id} * bytes->size());
+      end = std::max<size_t>(end, uint64_t{id + 1} * bytes->size());
+    }
+    auto records = MappedValue::map(maps.records_fd, begin, end);
     if (!records) return records.error();
     for (const auto& [id, bytes] : record_writes) {
       if (auto s = records->store(uint64_t{id} * bytes->size(), *bytes); !s) return s.error();

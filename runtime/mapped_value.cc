@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -11,7 +12,7 @@
 
 namespace tc2xdp::runtime {
 
-Result<MappedValue> MappedValue::map(int map_fd) {
+Result<MappedValue> MappedValue::map(int map_fd, size_t begin, size_t end) {
   bpf_map_info info{};
   uint32_t info_size = sizeof(info);
   if (bpf_obj_get_info_by_fd(map_fd, &info, &info_size) != 0)
@@ -19,29 +20,41 @@ Result<MappedValue> MappedValue::map(int map_fd) {
   if (info.max_entries != 1 || !(info.map_flags & BPF_F_MMAPABLE))
     return Error{"map global data", EINVAL,
                  std::string("map '") + info.name + "' is not a one-element mmapable array"};
+  end = std::min<size_t>(end, info.value_size);
+  if (begin >= end)
+    return Error{"map global data", EINVAL,
+                 "bytes " + std::to_string(begin) + " to " + std::to_string(end) + " of " +
+                     std::to_string(info.value_size)};
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const size_t length = (info.value_size + page - 1) / page * page;
-  void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+  const size_t first = begin / page * page;
+  const size_t length = (end - first + page - 1) / page * page;
+  void* base =
+      mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, static_cast<off_t>(first));
   if (base == MAP_FAILED) return Error{"mmap", errno, std::string("map '") + info.name + "'"};
-  return MappedValue(static_cast<uint8_t*>(base), info.value_size, length);
+  return MappedValue(static_cast<uint8_t*>(base), first, length, info.value_size);
 }
 
 MappedValue::MappedValue(MappedValue&& other) noexcept
-    : base_(std::exchange(other.base_, nullptr)), size_(other.size_), length_(other.length_) {}
+    : base_(std::exchange(other.base_, nullptr)),
+      first_(other.first_),
+      length_(other.length_),
+      size_(other.size_) {}
 
 MappedValue::~MappedValue() {
   if (base_) munmap(base_, length_);
 }
 
 Status MappedValue::store(size_t offset, std::span<const uint8_t> bytes) {
-  if (offset % 8 || bytes.size() % 8 || offset + bytes.size() > size_)
+  if (offset % 8 || bytes.size() % 8 || offset < first_ ||
+      offset + bytes.size() > std::min(first_ + length_, size_))
     return Error{"store in global data", EINVAL,
-                 std::to_string(bytes.size()) + " bytes at " + std::to_string(offset) + " of " +
-                     std::to_string(size_)};
+                 std::to_string(bytes.size()) + " bytes at " + std::to_string(offset) +
+                     ", outside bytes " + std::to_string(first_) + " to " +
+                     std::to_string(std::min(first_ + length_, size_)) + " mapped"};
   for (size_t at = 0; at < bytes.size(); at += 8) {
     uint64_t word;
     std::memcpy(&word, bytes.data() + at, 8);
-    auto* target = reinterpret_cast<volatile uint64_t*>(base_ + offset + at);
+    auto* target = reinterpret_cast<volatile uint64_t*>(base_ + (offset - first_) + at);
     if (*target != word) *target = word;
   }
   return Ok{};

@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -64,11 +66,17 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
       ++count;
     }
   }
+  size_t begin = SIZE_MAX, end = 0;  // only the pages the records are on are mapped
+  for (const auto& w : writes) {
+    if (!w.record) continue;
+    begin = std::min<size_t>(begin, uint64_t{w.slot} * w.record->size());
+    end = std::max<size_t>(end, uint64_t{w.slot + 1} * w.record->size());
+  }
   std::optional<MappedValue> records;
   for (const auto& w : writes) {
     if (!w.record) continue;
     if (!records) {
-      auto mapped = MappedValue::map(maps.records);
+      auto mapped = MappedValue::map(maps.records, begin, end);
       if (!mapped) return mapped.error();
       records.emplace(std::move(*mapped));
     }

@@ -62,6 +62,39 @@ TEST(GlobalData, IsAnMmapableOneElementMapEditedInPlace) {
   EXPECT_FALSE(mapped->store(104, std::vector<uint8_t>(8, 1)).ok()) << "past the end";
 }
 
+TEST(GlobalData, AWindowMapsOnlyThePagesOfItsBytes) {
+  TC2XDP_REQUIRE_ROOT();
+  codegen::BpfModule m("global_window");
+  llvm::GlobalVariable* data = m.declare_data(".bss.t2x_window", 5 * 4096);
+  codegen::XdpFunction fn = m.create_xdp_function("xdp_pass");
+  m.builder().CreateAlignedLoad(m.builder().getInt64Ty(), data, llvm::Align(8),
+                                /*isVolatile=*/true);
+  fn.return_action(codegen::XdpAction::kPass);
+  Result<codegen::BpfProgram> program = m.finish();
+  ASSERT_TRUE(program.ok()) << program.error().to_string();
+  Result<runtime::BpfObject> object = runtime::BpfObject::load(program->object);
+  ASSERT_TRUE(object.ok()) << object.error().to_string();
+  Result<int> fd = object->map_fd(".bss.t2x_window");
+  ASSERT_TRUE(fd.ok()) << fd.error().to_string();
+
+  // Bytes 9000..9048 lie on the third page: it alone is mapped.
+  auto window = runtime::MappedValue::map(*fd, 9000, 9048);
+  ASSERT_TRUE(window.ok()) << window.error().to_string();
+  ASSERT_TRUE(window->store(9000, std::vector<uint8_t>(48, 0x5a)).ok());
+  ASSERT_TRUE(window->store(8192, std::vector<uint8_t>(8, 0x11)).ok()) << "same page";
+  EXPECT_FALSE(window->store(8184, std::vector<uint8_t>(8, 1)).ok()) << "the page before";
+  EXPECT_FALSE(window->store(12288, std::vector<uint8_t>(8, 1)).ok()) << "the page after";
+
+  const uint32_t key = 0;
+  auto value = runtime::lookup_elem(*fd, runtime::bytes_of(key), 5 * 4096);
+  ASSERT_TRUE(value.ok()) << value.error().to_string();
+  EXPECT_EQ(std::vector<uint8_t>(value->begin() + 9000, value->begin() + 9048),
+            std::vector<uint8_t>(48, 0x5a));
+  EXPECT_EQ((*value)[8192], 0x11);
+  EXPECT_EQ((*value)[8191], 0);
+  EXPECT_EQ((*value)[9048], 0);
+}
+
 TEST(GlobalData, AnOrdinaryMapIsNotMapped) {
   TC2XDP_REQUIRE_ROOT();
   const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t2x_plain", 4, 64, 4, nullptr);

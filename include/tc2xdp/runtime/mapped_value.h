@@ -12,24 +12,28 @@ namespace tc2xdp::runtime {
 
 class MappedValue {
  public:
-  static Result<MappedValue> map(int map_fd);
+  // Maps the pages holding bytes [begin, end) of the value (all of it by default): the kernel
+  // populates a mapping's every page up front, so a few records' edit maps only theirs.
+  static Result<MappedValue> map(int map_fd, size_t begin = 0, size_t end = SIZE_MAX);
   MappedValue(MappedValue&& other) noexcept;
   MappedValue& operator=(MappedValue&&) = delete;
   MappedValue(const MappedValue&) = delete;
   ~MappedValue();
 
-  size_t size() const { return size_; }
-  // Stores `bytes` at `offset` as aligned 8-byte words (both must be multiples of 8), skipping
+  size_t size() const { return size_; }  // the whole value's, mapped or not
+  // Stores `bytes` at `offset` (from the value's start, inside the mapped range) as aligned
+  // 8-byte words (both must be multiples of 8), skipping
   // words that already hold their bytes: a program reading concurrently sees each word old or
   // new, never torn, and a word a change leaves alone is never rewritten.
   Status store(size_t offset, std::span<const uint8_t> bytes);
 
  private:
-  MappedValue(uint8_t* base, size_t size, size_t length)
-      : base_(base), size_(size), length_(length) {}
-  uint8_t* base_ = nullptr;
-  size_t size_ = 0;    // the value's bytes
-  size_t length_ = 0;  // the mapping's, in whole pages
+  MappedValue(uint8_t* base, size_t first, size_t length, size_t size)
+      : base_(base), first_(first), length_(length), size_(size) {}
+  uint8_t* base_ = nullptr;  // the value's byte `first_`
+  size_t first_ = 0;         // a page boundary
+  size_t length_ = 0;        // whole pages
+  size_t size_ = 0;
 };
 
 }  // namespace tc2xdp::runtime
