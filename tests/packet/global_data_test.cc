@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "codegen/bpf_module.h"
@@ -18,18 +19,23 @@
 namespace tc2xdp::testing {
 namespace {
 
-TEST(GlobalData, IsAnMmapableOneElementMapEditedInPlace) {
-  TC2XDP_REQUIRE_ROOT();
+// A program that reads the first word of a `bytes`-byte global in `section`, loaded.
+Result<runtime::BpfObject> load_program_with_global(const std::string& section, uint64_t bytes) {
   codegen::BpfModule m("global_data");
-  llvm::GlobalVariable* data = m.declare_data(".bss.t2x_test", 100);
+  llvm::GlobalVariable* data = m.declare_data(section, bytes);
   codegen::XdpFunction fn = m.create_xdp_function("xdp_pass");
-  // A read keeps the global (and its relocation) in the program.
+  // The read keeps the global (and its relocation) in the program.
   m.builder().CreateAlignedLoad(m.builder().getInt64Ty(), data, llvm::Align(8),
                                 /*isVolatile=*/true);
   fn.return_action(codegen::XdpAction::kPass);
   Result<codegen::BpfProgram> program = m.finish();
-  ASSERT_TRUE(program.ok()) << program.error().to_string();
-  Result<runtime::BpfObject> object = runtime::BpfObject::load(program->object);
+  if (!program) return program.error();
+  return runtime::BpfObject::load(program->object);
+}
+
+TEST(GlobalData, IsAnMmapableOneElementMapEditedInPlace) {
+  TC2XDP_REQUIRE_ROOT();
+  Result<runtime::BpfObject> object = load_program_with_global(".bss.t2x_test", 100);
   ASSERT_TRUE(object.ok()) << object.error().to_string();
 
   Result<int> fd = object->map_fd(".bss.t2x_test");
@@ -64,15 +70,7 @@ TEST(GlobalData, IsAnMmapableOneElementMapEditedInPlace) {
 
 TEST(GlobalData, AWindowMapsOnlyThePagesOfItsBytes) {
   TC2XDP_REQUIRE_ROOT();
-  codegen::BpfModule m("global_window");
-  llvm::GlobalVariable* data = m.declare_data(".bss.t2x_window", 5 * 4096);
-  codegen::XdpFunction fn = m.create_xdp_function("xdp_pass");
-  m.builder().CreateAlignedLoad(m.builder().getInt64Ty(), data, llvm::Align(8),
-                                /*isVolatile=*/true);
-  fn.return_action(codegen::XdpAction::kPass);
-  Result<codegen::BpfProgram> program = m.finish();
-  ASSERT_TRUE(program.ok()) << program.error().to_string();
-  Result<runtime::BpfObject> object = runtime::BpfObject::load(program->object);
+  Result<runtime::BpfObject> object = load_program_with_global(".bss.t2x_window", 5 * 4096);
   ASSERT_TRUE(object.ok()) << object.error().to_string();
   Result<int> fd = object->map_fd(".bss.t2x_window");
   ASSERT_TRUE(fd.ok()) << fd.error().to_string();
