@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 
 namespace tc2xdp::runtime {
@@ -95,6 +96,11 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
   plan::RuleKey key;
   uint32_t slot;
   while (slots >> key.chain >> key.pref >> key.handle >> slot) state.slots[key] = slot;
+  // A program built to another layout (or by a build that wrote none): its maps are not what
+  // this build writes. As with tables edited elsewhere, only a recompile hands them over.
+  if (auto layout = read_file(dir + "/layout");
+      !layout || *layout != std::string(codegen::kProgramLayout) + "\n")
+    state.tables_edited = true;
   // The journal: tc commands, each followed by its rule's slot line ("slot C P H S|-").
   if (auto journal = read_file(dir + "/journal"); journal && !journal->empty()) {
     state.tables_edited = true;
@@ -152,6 +158,7 @@ Status write_state(const DatapathPaths& paths, const std::string& ifname, const 
        {std::pair<std::string, std::string>{"rules.tc", frontend::tc::print_rule_set(rules)},
         {"slots", slots},
         {"mode", std::string(xdp_mode_name(mode)) + "\n"},
+        {"layout", std::string(codegen::kProgramLayout) + "\n"},
         {"generation", generation + "\n"}}) {
     if (auto written = write_file(dir + "/" + name, content); !written) return written;
   }

@@ -17,8 +17,9 @@ struct SavedState {
   ir::RuleSet rules;
   std::map<plan::RuleKey, uint32_t> slots;
   XdpMode mode = XdpMode::kNative;
-  // Changes were filed into the live tables in place since the last full write: the maps hold
-  // what the program needs, but not what make_plan would file, so no whole-set diff against them.
+  // Changes were filed into the live tables in place since the last full write, or the program
+  // was built to another codegen::kProgramLayout: the maps hold what the program needs, but not
+  // what make_plan would file, so no whole-set diff against them and no edits in place.
   bool tables_edited = false;
   // read_state_stamp() as of (just before) this read.
   std::string stamp;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "codegen/bpf_module.h"
@@ -192,6 +193,33 @@ TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
     NetnsScope in_b(topo_.b());
     EXPECT_NE(Datapath::open("dpb0")->program_id(), program);
   }
+}
+
+TEST_F(DatapathTest, AProgramOfAnotherLayoutIsRecompiledNotEdited) {
+  auto first = apply("dpb0", rules_from(table_rules(50)));
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  // As an older build leaves it: its maps' layout is not this build's.
+  const std::string layout = DatapathPaths{}.state_root + "/dpb0/layout";
+  {
+    std::ofstream out(layout, std::ios::trunc);
+    out << "an older layout\n";
+  }
+  const std::string one_more =
+      "filter add dev dpb0 ingress pref 400 protocol ip flower "
+      "ip_proto udp dst_port 999 action drop\n";
+  auto added = apply("dpb0", rules_from(table_rules(50) + one_more));
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_FALSE(added->data_only) << "the maps of another layout are not written into";
+  send(udp_to(999), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return p.size() == 51 && p[50] == 2;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+
+  // Recompiled by this build, the program is edited in place again.
+  auto deleted = apply("dpb0", rules_from(table_rules(50)));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+  EXPECT_TRUE(deleted->data_only);
 }
 
 std::vector<ir::Command> delta_of(const std::string& text) {

@@ -46,6 +46,12 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 // of TableLayout::record_size() bytes, mmapable so the runtime edits single records in place.
 // Declared only when the plan has tables.
 inline constexpr const char* kTupleMap = "t2x_tuples";
+// Names the layout of the maps above as this build writes them. An interface's saved state
+// records the layout of the program attached to it; the runtime edits the maps of a program
+// only if it was built to this layout, else it recompiles. Change the text whenever a map's
+// kind, layout or meaning changes.
+inline constexpr const char* kProgramLayout =
+    "2026-12-06: records and cut trees in global data, 16-byte per-CPU counters, last hits";
 inline constexpr const char* kRecordMap = ".bss.t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
 // The cut trees (plan/lookup.h), when some table has one: global data, a one-element array of
