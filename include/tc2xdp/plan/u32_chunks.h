@@ -1,6 +1,6 @@
-// Maps of u32 values (last hits) store kU32Chunk of them to an
-// element: an array map rounds every element up to 8 bytes, so one u32 per element would take
-// twice its size. Value i is u32 i % kU32Chunk of element i / kU32Chunk.
+// Maps of u32 values (the last hits) store kU32Chunk of them to an element: an array map rounds
+// every element up to 8 bytes, so one u32 per element would take twice its size. Value i is u32
+// i % kU32Chunk of element i / kU32Chunk.
 #pragma once
 
 #include <cstdint>
