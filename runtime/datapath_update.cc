@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -56,19 +55,11 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
   for (const auto& [key, value] : new_buckets) inserted += !old_buckets.contains(key);
   if (old_buckets.size() + inserted > maps.bucket_capacity) return false;
 
-  if (!record_writes.empty()) {
-    size_t begin = SIZE_MAX, end = 0;  // only the pages the new records are on are mapped
-    for (const auto& [id, bytes] : record_writes) {
-      begin = std::min<size_t>(begin, uint64_t{id} * bytes->size());
-      end = std::max<size_t>(end, uint64_t{id + 1} * bytes->size());
-    }
-    auto records = MappedValue::map(maps.records_fd, begin, end);
-    if (!records) return records.error();
-    for (const auto& [id, bytes] : record_writes) {
-      if (auto s = records->store(uint64_t{id} * bytes->size(), *bytes); !s) return s.error();
-      ++writes;
-    }
-  }
+  std::vector<ValueWrite> records;
+  for (const auto& [id, bytes] : record_writes)
+    records.push_back({uint64_t{id} * bytes->size(), *bytes});
+  if (auto s = store_in_place(maps.records_fd, records); !s) return s.error();
+  writes += static_cast<uint32_t>(records.size());
   for (const auto& [key, value] : new_buckets) {
     auto it = old_buckets.find(key);
     if (it != old_buckets.end() && it->second == value) continue;

@@ -60,4 +60,18 @@ Status MappedValue::store(size_t offset, std::span<const uint8_t> bytes) {
   return Ok{};
 }
 
+Status store_in_place(int map_fd, std::span<const ValueWrite> writes) {
+  if (writes.empty()) return Ok{};
+  size_t begin = SIZE_MAX, end = 0;
+  for (const ValueWrite& w : writes) {
+    begin = std::min(begin, w.offset);
+    end = std::max(end, w.offset + w.bytes.size());
+  }
+  auto value = MappedValue::map(map_fd, begin, end);
+  if (!value) return value.error();
+  for (const ValueWrite& w : writes)
+    if (auto s = value->store(w.offset, w.bytes); !s) return s;
+  return Ok{};
+}
+
 }  // namespace tc2xdp::runtime

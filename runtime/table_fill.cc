@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <string>
 
 #include "tc2xdp/codegen/compile.h"
@@ -66,24 +65,15 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
       ++count;
     }
   }
-  size_t begin = SIZE_MAX, end = 0;  // only the pages the records are on are mapped
+  std::vector<ValueWrite> records;
   for (const auto& w : writes) {
     if (!w.record) continue;
-    begin = std::min<size_t>(begin, uint64_t{w.slot} * w.record->size());
-    end = std::max<size_t>(end, uint64_t{w.slot + 1} * w.record->size());
-  }
-  std::optional<MappedValue> records;
-  for (const auto& w : writes) {
-    if (!w.record) continue;
-    if (!records) {
-      auto mapped = MappedValue::map(maps.records, begin, end);
-      if (!mapped) return mapped.error();
-      records.emplace(std::move(*mapped));
-    }
     if (auto s = update_elem(maps.stats, bytes_of(w.slot), zeros); !s) return s;
-    if (auto s = records->store(uint64_t{w.slot} * w.record->size(), *w.record); !s) return s;
-    count += 2;
+    records.push_back({uint64_t{w.slot} * w.record->size(), *w.record});
+    ++count;
   }
+  if (auto s = store_in_place(maps.records, records); !s) return s;
+  count += static_cast<uint32_t>(records.size());
   for (const auto& w : writes) {
     if (!w.touches_bucket) continue;
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
@@ -117,19 +107,15 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
   return Ok{};
 }
 
-// A program's global data (codegen's declare_data), whole: `bytes`, zero-padded to its size.
+// A program's global data (codegen's declare_data), freshly loaded and so zero: `bytes` from its
+// start.
 static Status write_global_data(const BpfObject& object, const char* name,
                                 std::vector<uint8_t> bytes) {
   auto fd = object.map_fd(name);
   if (!fd) return fd.error();
-  auto value = MappedValue::map(*fd);
-  if (!value) return value.error();
-  if (bytes.size() > value->size())
-    return Error{"write_tables", EINVAL,
-                 std::string(name) + " holds " + std::to_string(value->size()) + " bytes, not " +
-                     std::to_string(bytes.size())};
-  bytes.resize(value->size(), 0);
-  return value->store(0, bytes);
+  bytes.resize((bytes.size() + 7) / 8 * 8, 0);  // whole words
+  const ValueWrite all{0, bytes};
+  return store_in_place(*fd, {&all, 1});
 }
 
 // Every tree's nodes at its base, then the entries. The program is not attached yet.

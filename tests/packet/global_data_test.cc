@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -91,6 +92,28 @@ TEST(GlobalData, AWindowMapsOnlyThePagesOfItsBytes) {
   EXPECT_EQ((*value)[8192], 0x11);
   EXPECT_EQ((*value)[8191], 0);
   EXPECT_EQ((*value)[9048], 0);
+}
+
+TEST(GlobalData, WritesInPlaceLandWhereTheySayAndNothingElseChanges) {
+  TC2XDP_REQUIRE_ROOT();
+  Result<runtime::BpfObject> object = load_program_with_global(".bss.t2x_writes", 3 * 4096);
+  ASSERT_TRUE(object.ok()) << object.error().to_string();
+  Result<int> fd = object->map_fd(".bss.t2x_writes");
+  ASSERT_TRUE(fd.ok()) << fd.error().to_string();
+  const std::vector<uint8_t> a(16, 0xa1), b(8, 0xb2);
+  const std::vector<runtime::ValueWrite> writes = {{40, a}, {2 * 4096 + 8, b}};
+  ASSERT_TRUE(runtime::store_in_place(*fd, writes).ok());
+
+  const uint32_t key = 0;
+  auto value = runtime::lookup_elem(*fd, runtime::bytes_of(key), 3 * 4096);
+  ASSERT_TRUE(value.ok()) << value.error().to_string();
+  std::vector<uint8_t> expected(3 * 4096, 0);
+  std::fill_n(expected.begin() + 40, 16, 0xa1);
+  std::fill_n(expected.begin() + 2 * 4096 + 8, 8, 0xb2);
+  EXPECT_EQ(*value, expected);
+
+  const std::vector<runtime::ValueWrite> past_the_end = {{3 * 4096, b}};
+  EXPECT_FALSE(runtime::store_in_place(*fd, past_the_end).ok());
 }
 
 TEST(GlobalData, AnOrdinaryMapIsNotMapped) {

@@ -46,12 +46,6 @@ inline constexpr const char* kLastMatchMap = "t2x_last";
 // of TableLayout::record_size() bytes, mmapable so the runtime edits single records in place.
 // Declared only when the plan has tables.
 inline constexpr const char* kTupleMap = "t2x_tuples";
-// Names the layout of the maps above as this build writes them. An interface's saved state
-// records the layout of the program attached to it; the runtime edits the maps of a program
-// only if it was built to this layout, else it recompiles. Change the text whenever a map's
-// kind, layout or meaning changes.
-inline constexpr const char* kProgramLayout =
-    "2026-12-06: records and cut trees in global data, 16-byte per-CPU counters, last hits";
 inline constexpr const char* kRecordMap = ".bss.t2x_records";
 inline constexpr const char* kSpareMap = "t2x_spares";
 // The cut trees (plan/lookup.h), when some table has one: global data, a one-element array of
@@ -60,6 +54,12 @@ inline constexpr const char* kSpareMap = "t2x_spares";
 // holding the walks' key dimensions.
 inline constexpr const char* kTreeMap = ".bss.t2x_tree";
 inline constexpr const char* kTreeKeyMap = "t2x_tree_key";
+// Names the layout of the maps here as this build writes them. An interface's saved state
+// records the layout of the program attached to it; the runtime edits the maps of a program
+// only if it was built to this layout, else it recompiles. Change the text whenever a map's
+// kind, layout or meaning changes.
+inline constexpr const char* kProgramLayout =
+    "2026-12-06: records and cut trees in global data, 16-byte per-CPU counters, last hits";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
 // u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.

@@ -18,7 +18,6 @@
 
 #include "tc2xdp/ir/match.h"
 #include "tc2xdp/plan/match_terms.h"
-#include "tc2xdp/plan/u32_chunks.h"
 
 namespace tc2xdp::plan {
 
@@ -80,7 +79,7 @@ inline constexpr uint32_t kTreeMaxDepth = 10;     // cuts on any path: the progr
 inline constexpr uint32_t kTreeLeafRecords = 16;  // records a leaf lists at most
 inline constexpr uint8_t kTreePortDim = 4;
 inline constexpr uint32_t kTreeKeyDims = 8;  // the walk's key: u64 per dimension (6 used)
-// Nodes and entries are u32s, stored kU32Chunk to a map element (u32_chunks.h).
+// Nodes and entries are u32s, in the program's global data (codegen::kTreeMap).
 // A node is one u32 whose child and entry indexes are the tree's own: these bound a tree.
 inline constexpr uint32_t kTreeMaxNodes = 1u << 18;
 inline constexpr uint32_t kTreeMaxEntries = 1u << 26;

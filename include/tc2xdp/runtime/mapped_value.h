@@ -36,4 +36,14 @@ class MappedValue {
   size_t size_ = 0;
 };
 
+// One write into a global data value: `bytes` at byte `offset` (both whole u64 words).
+struct ValueWrite {
+  size_t offset = 0;
+  std::span<const uint8_t> bytes;
+};
+
+// Maps the pages `writes` span (once: the kernel populates a mapping's every page up front, and
+// unmapping it interrupts the process's other CPUs) and stores each as MappedValue::store does.
+Status store_in_place(int map_fd, std::span<const ValueWrite> writes);
+
 }  // namespace tc2xdp::runtime
