@@ -188,10 +188,11 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   }
 
   // The live table maps, if any: a change of data only is written into them.
-  UniqueFd live_tuples, live_records, live_police, live_police_stats;
+  UniqueFd live_tuples, live_records, live_flows, live_police, live_police_stats;
   if (saved && old_stats.get() >= 0) {
     live_tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
     live_records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+    live_flows = UniqueFd(bpf_obj_get((pins + "/flows").c_str()));
     live_police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
     live_police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
   }
@@ -232,8 +233,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
         if (auto s = write_policers(plan, live_policers, true, std::nullopt, &police_writes); !s)
           return s.error();
       }
-      const LiveTables tables{live_tuples.get(), live_records.get(),
-                              plan_options.min_table_buckets};
+      const LiveTables tables{live_tuples.get(), live_records.get(), plan_options.min_table_buckets,
+                              live_flows.get()};
       auto written = write_table_changes(live, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
@@ -347,7 +348,7 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   for (const auto& [map, pin] :
        {std::pair{codegen::kTupleMap, "/tuples"}, std::pair{codegen::kRecordMap, "/records"},
         std::pair{codegen::kSpareMap, "/spares"}, std::pair{codegen::kRedirectMap, "/redirects"},
-        std::pair{codegen::kPoliceMap, "/police"},
+        std::pair{codegen::kFlowCacheMap, "/flows"}, std::pair{codegen::kPoliceMap, "/police"},
         std::pair{codegen::kPoliceStatsMap, "/police_cnt"}}) {
     unlink((pins + pin).c_str());
     auto fd = object->map_fd(map);
@@ -389,6 +390,7 @@ Status Datapath::open_live() {
   if (live->stats.get() < 0) return Error{"open counters of " + ifname_, errno, ""};
   live->tuples = UniqueFd(bpf_obj_get((pins + "/tuples").c_str()));
   live->records = UniqueFd(bpf_obj_get((pins + "/records").c_str()));
+  live->flows = UniqueFd(bpf_obj_get((pins + "/flows").c_str()));
   live->spares = UniqueFd(bpf_obj_get((pins + "/spares").c_str()));
   live->redirects = UniqueFd(bpf_obj_get((pins + "/redirects").c_str()));
   live->police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
@@ -471,7 +473,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
         if (auto s = write_policers(plan, police, true, std::nullopt, &police_writes); !s)
           return s.error();
       }
-      const LiveTables tables{live.tuples.get(), live.records.get(), live.bucket_capacity};
+      const LiveTables tables{live.tuples.get(), live.records.get(), live.bucket_capacity,
+                              live.flows.get()};
       auto written = write_table_changes(plan_, plan, tables, report.map_writes);
       if (!written) return written.error();
       if (*written) {
@@ -623,6 +626,7 @@ Status Datapath::detach(const std::string& ifname, const DatapathPaths& paths) {
   unlink((pins + "/last_hit").c_str());
   unlink((pins + "/tuples").c_str());
   unlink((pins + "/records").c_str());
+  unlink((pins + "/flows").c_str());
   unlink((pins + "/spares").c_str());
   unlink((pins + "/redirects").c_str());
   unlink((pins + "/police").c_str());

@@ -11,7 +11,7 @@
 namespace tc2xdp::runtime {
 
 struct Datapath::Live {
-  UniqueFd stats, tuples, records, spares, redirects, police, police_stats;
+  UniqueFd stats, tuples, records, spares, redirects, police, police_stats, flows;
   uint32_t stats_capacity = 0, bucket_capacity = 0;
   plan::PlanOptions plan_options;
   // The live tables as written, for changes filed in place; made on first use.

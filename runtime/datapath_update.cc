@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "tc2xdp/runtime/flow_cache.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/mapped_value.h"
 
@@ -72,6 +73,8 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
       return Error{"delete table bucket", errno, std::strerror(errno)};
     ++writes;
   }
+  if (writes > 0)
+    if (auto s = retire_flow_answers(maps.flows_fd); !s) return s.error();
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <memory>
 
+#include "tc2xdp/runtime/map_io.h"
+
 namespace tc2xdp::runtime {
 
 std::optional<uint32_t> host_device(const std::string& name) {
@@ -34,6 +36,9 @@ plan::PlanOptions host_plan_options() {
   plan::PlanOptions options;
   options.resolve_device = host_device;
   options.resolve_ingress = host_ingress_peer;
+  options.flow_cache_entries = plan::kDefaultFlowCacheEntries;
+  if (const char* e = getenv("TC2XDP_FLOW_CACHE")) options.flow_cache_entries = atoi(e);
+  options.cpus = static_cast<uint32_t>(possible_cpus().value_or(1));
   return options;
 }
 

@@ -60,6 +60,13 @@ Status MappedValue::store(size_t offset, std::span<const uint8_t> bytes) {
   return Ok{};
 }
 
+Result<uint64_t> MappedValue::load_word(size_t offset) const {
+  if (offset % 8 || offset < first_ || offset + 8 > std::min(first_ + length_, size_))
+    return Error{"load from global data", EINVAL,
+                 "the word at " + std::to_string(offset) + " is not mapped"};
+  return *reinterpret_cast<const volatile uint64_t*>(base_ + (offset - first_));
+}
+
 Status store_in_place(int map_fd, std::span<const ValueWrite> writes) {
   if (writes.empty()) return Ok{};
   size_t begin = SIZE_MAX, end = 0;

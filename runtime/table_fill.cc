@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tc2xdp/codegen/compile.h"
+#include "tc2xdp/runtime/flow_cache.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/mapped_value.h"
 
@@ -79,7 +80,7 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }
-  return Ok{};
+  return retire_flow_answers(maps.flows);
 }
 
 Status write_device_maps(const plan::Plan& plan, const BpfObject& object,

@@ -106,6 +106,8 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
          BtfType::structure("t2x_tree_key", {{"dim", 8, plan::kTreeKeyDims}}), 1});
   }
 
+  if (plan.flow_cache.enabled())
+    maps.flows = module.declare_data(kFlowCacheMap, plan.flow_cache.bytes());
   if (plan.police_slots) declare_police_maps(module, plan, maps);
 
   XdpFunction fn = module.create_xdp_function(kProgramName);

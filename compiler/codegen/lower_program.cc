@@ -119,6 +119,8 @@ void ProgramLowering::run() {
   table_maps_.tree_key = maps_.tree_key;
   table_maps_.tree_entries_at = plan_.tree_nodes;
   table_maps_.tree_words = plan_.tree_nodes + plan_.tree_entries;
+  table_maps_.flows = maps_.flows;
+  table_maps_.flow_cache = plan_.flow_cache;
   if (!plan_.tables.empty()) {
     table_maps_.key_slot = fn_.create_stack_slot(
         llvm::ArrayType::get(i64_, plan_.table_layout.key_size() / 8), "table_key");
@@ -253,6 +255,7 @@ void ProgramLowering::emit_table(const plan::Table& table, llvm::BasicBlock* blo
                                  llvm::BasicBlock* next) {
   fn_.set_line(lines_.epilogue);
   b_.SetInsertPoint(block);
+  table_maps_.table_index = static_cast<uint32_t>(&table - plan_.tables.data());
   const TableHit hit = lower_table(fn_, table, plan_.table_layout, key_, table_maps_, next);
   using RK = plan::RecordKind;
   llvm::BasicBlock* terminate = fn_.create_block("table.terminate");

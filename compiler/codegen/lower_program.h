@@ -21,6 +21,7 @@ struct ProgramMaps {
   const MapRef* spares = nullptr;           // kSpareMap, when the plan has tables
   llvm::GlobalVariable* tree = nullptr;     // kTreeMap, when a table has a tree
   const MapRef* tree_key = nullptr;         // kTreeKeyMap, likewise
+  llvm::GlobalVariable* flows = nullptr;    // kFlowCacheMap, when the plan has a flow cache
   const MapRef* police = nullptr;           // kPoliceMap, when the plan has police actions
   const MapRef* police_stats = nullptr;     // kPoliceStatsMap, likewise
   // fanout_map_name(i) for each action list i with a fanout verdict, else nullptr.

@@ -19,12 +19,11 @@ namespace tc2xdp::codegen {
 TableHit TableProbe::run(llvm::BasicBlock* miss) {
   check_guards(miss);
   pack_words();
-  best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
-  best_record_ = blind(b_.getInt64(plan::kNoRecord));
-  if (!table_.trees.empty()) fill_tree_key();
-  for (const plan::Tree& tree : table_.trees) walk_tree(tree);
-  for (const plan::Tuple& tuple : table_.tuples) probe(tuple);
-  for (uint32_t spare : table_.spares) probe_spare(spare);
+  if (table_.flow_cached && maps_.flows) {
+    best_record_ = cached_walk(miss);
+  } else {
+    walk();
+  }
 
   llvm::BasicBlock* found = fn_.create_block("table.found");
   llvm::BasicBlock* fetched = fn_.create_block("table.hit");
@@ -40,6 +39,15 @@ TableHit TableProbe::run(llvm::BasicBlock* miss) {
   hit.slot = b_.CreateTrunc(best_record_, i32_);  // a record's id is its rule's stats slot
   hit.last = b_.CreateAdd(hit.slot, b_.getInt32(1));
   return hit;
+}
+
+void TableProbe::walk() {
+  best_ordinal_ = blind(b_.getInt64(uint64_t{1} << 32));
+  best_record_ = blind(b_.getInt64(plan::kNoRecord));
+  if (!table_.trees.empty()) fill_tree_key();
+  for (const plan::Tree& tree : table_.trees) walk_tree(tree);
+  for (const plan::Tuple& tuple : table_.tuples) probe(tuple);
+  for (uint32_t spare : table_.spares) probe_spare(spare);
 }
 
 // One OR of masked XORs over the guards, like an inline rule's, on private copies and through a

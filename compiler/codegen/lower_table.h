@@ -19,7 +19,10 @@ struct TableMaps {
   llvm::GlobalVariable* tree = nullptr;  // kTreeMap: nodes, then entries from `tree_entries_at`
   uint32_t tree_entries_at = 0;          // in u32 words, as is `tree_words`
   uint32_t tree_words = 0;
-  const MapRef* tree_key = nullptr;  // kTreeKeyMap
+  const MapRef* tree_key = nullptr;       // kTreeKeyMap
+  llvm::GlobalVariable* flows = nullptr;  // kFlowCacheMap
+  plan::FlowCache flow_cache;
+  uint32_t table_index = 0;  // the table being lowered, in Plan::tables (the cache's meta names it)
   // Stack slots shared by every probe: the hash key (layout.key_size() bytes), a record id and the
   // packed key.
   llvm::AllocaInst* key_slot = nullptr;

@@ -32,6 +32,13 @@ class TableProbe {
   TableHit run(llvm::BasicBlock* miss);
 
  private:
+  // Trees, tuples and spares in turn; leaves the best record (or kNoRecord) in best_record_.
+  void walk();
+  // The walk behind the flow cache (lower_flow_cache.cc): the record id (i64; kNoRecord: none),
+  // from the cache or from a walk whose answer is then cached.
+  llvm::Value* cached_walk(llvm::BasicBlock* miss);
+  // The cache key's words: the packed words, then the ports word if the table needs it.
+  std::vector<llvm::Value*> flow_key();
   // The table's guards: a packet that fails one skips to `miss`.
   void check_guards(llvm::BasicBlock* miss);
   void pack_words();

@@ -156,6 +156,10 @@ std::string describe(const Plan& plan, const ir::RuleSet& rules) {
     out << "tables: " << plan.tables.size() << ", key " << plan.table_layout.words
         << " words, bucket map " << plan.table_buckets << " entries, record map "
         << plan.table_records << " entries\n";
+  if (plan.flow_cache.enabled())
+    out << "flow cache: " << plan.flow_cache.sets * kFlowCacheWays << " entries per CPU on "
+        << plan.flow_cache.cpus << " CPUs, key " << plan.flow_cache.key_words << " words, "
+        << plan.flow_cache.bytes() << " bytes\n";
   for (const auto& policer : plan.policers) {
     out << "police bucket " << policer.id << ':';
     if (policer.index) out << " tc index " << *policer.index << ',';

@@ -65,7 +65,8 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
      << plan.table_records << ' ' << plan.table_spares << ' ' << plan.table_layout.words
      << plan.table_layout.port_ranges << ' ' << plan.max_chain_hops << " tree " << plan.tree_nodes
      << ' ' << plan.tree_entries;
-  fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots;
+  fp << " devmap " << plan.redirect_slots << " police " << plan.police_slots << " flows "
+     << plan.flow_cache.sets << '/' << plan.flow_cache.cpus << '/' << plan.flow_cache.key_words;
   for (const auto& r : plan.redirects)
     fp << " redirect " << r.slot << '=' << describe_target(r.target);
   for (size_t i = 0; i < plan.action_lists.size(); ++i) {
@@ -203,6 +204,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     plan.police_slots = plan.stats_slots;
   plan_lookup(plan, rules, options.lookup);
   plan.estimated_verifier_insns += action_insns;
+  plan_flow_cache(plan, options);
   // A live bucket map that still has room is kept: its size is the plan's.
   size_t buckets = 0;
   for (const Table& t : plan.tables) buckets += t.buckets.size();

@@ -13,12 +13,15 @@
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/plan/plan.h"
+#include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/program_check.h"
 
 namespace tc2xdp {
 namespace {
 
-void check_classbench(const std::string& name, size_t frames) {
+// `flow_cache_entries` > 0: behind a flow cache of that many entries per CPU, the trace run twice
+// (its second pass mostly answered by the cache).
+void check_classbench(const std::string& name, size_t frames, uint32_t flow_cache_entries = 0) {
   std::ifstream in(TC2XDP_SOURCE_DIR "/../shared/data/classbench/" + name);
   ASSERT_TRUE(in) << "no ClassBench data " << name;
   std::vector<classbench::Filter> filters;
@@ -34,7 +37,11 @@ void check_classbench(const std::string& name, size_t frames) {
   ir::RuleSet rules;
   Diagnostics diags;
   ASSERT_TRUE(frontend::tc::load_rules(text, name, rules, diags)) << diags.to_string();
-  const plan::Plan plan = plan::make_plan(rules, {}, diags);
+  plan::PlanOptions plan_options;
+  plan_options.flow_cache_entries = flow_cache_entries;
+  plan_options.cpus = static_cast<uint32_t>(runtime::possible_cpus().value_or(1));
+  const plan::Plan plan = plan::make_plan(rules, plan_options, diags);
+  ASSERT_EQ(plan.flow_cache.enabled(), flow_cache_entries > 0);
   ASSERT_FALSE(plan.tables.empty()) << "the planner should choose a table at this size";
   EXPECT_GE(plan.tables[0].trees.size(), 2u) << "and cut trees, one per group of wide fields";
   auto program = codegen::compile(rules, plan);
@@ -44,19 +51,21 @@ void check_classbench(const std::string& name, size_t frames) {
   const auto options = runtime::reference_options(plan, rules, {});
   std::vector<plan::RuleCounters> expected(rules.size());
   size_t disagreements = 0, hits = 0;
-  for (const auto& frame : bench::classbench_trace(filters, frames, /*seed=*/42)) {
-    auto got = loaded->run(frame);
-    ASSERT_TRUE(got.ok()) << got.error().to_string();
-    const auto want = reference::classify(rules, frame, 1, options);
-    for (const auto& hit : want.hits) {
-      expected[hit.index].packets += 1;
-      expected[hit.index].bytes += frame.size();
+  const auto trace = bench::classbench_trace(filters, frames, /*seed=*/42);
+  for (int pass = 0; pass < (flow_cache_entries ? 2 : 1); ++pass)
+    for (const auto& frame : trace) {
+      auto got = loaded->run(frame);
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      const auto want = reference::classify(rules, frame, 1, options);
+      for (const auto& hit : want.hits) {
+        expected[hit.index].packets += 1;
+        expected[hit.index].bytes += frame.size();
+      }
+      hits += want.matched.has_value();
+      const std::string diff = runtime::compare_outcomes(*got, want, rules);
+      if (!diff.empty() && ++disagreements <= 3)
+        ADD_FAILURE() << name << ": " << diff << "\n" << want.explanation;
     }
-    hits += want.matched.has_value();
-    const std::string diff = runtime::compare_outcomes(*got, want, rules);
-    if (!diff.empty() && ++disagreements <= 3)
-      ADD_FAILURE() << name << ": " << diff << "\n" << want.explanation;
-  }
   EXPECT_EQ(disagreements, 0u);
   EXPECT_GT(hits, frames / 2) << "the trace should hit rules";
   auto counters = loaded->counters();
@@ -82,6 +91,17 @@ TEST(DifferentialScale, Acl1TenThousandRulesAgreeWithTheReference) {
 TEST(DifferentialScale, Fw1TenThousandRulesAgreeWithTheReference) {
   TC2XDP_REQUIRE_ROOT();
   check_classbench("fw1_10k", 3000);
+}
+
+// A cache far smaller than the trace's flows: answers are evicted and replaced all along.
+TEST(DifferentialScale, Acl1BehindASmallFlowCacheAgreesWithTheReference) {
+  TC2XDP_REQUIRE_ROOT();
+  check_classbench("acl1_10k", 3000, 256);
+}
+
+TEST(DifferentialScale, Fw1BehindTheDefaultFlowCacheAgreesWithTheReference) {
+  TC2XDP_REQUIRE_ROOT();
+  check_classbench("fw1_10k", 3000, plan::kDefaultFlowCacheEntries);
 }
 
 }  // namespace

@@ -195,6 +195,38 @@ TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
   }
 }
 
+// The flow cache answers a flow's later packets from what its first one found: a change written
+// into the live tables must retire those answers, or the flow keeps its old rule.
+TEST_F(DatapathTest, AChangeInPlaceRetiresTheFlowCachesAnswers) {
+  std::string spaced;  // prefs 10, 20, ..., 3000: room for a rule in between
+  for (int i = 0; i < 300; ++i)
+    spaced += "filter add dev dpb0 ingress pref " + std::to_string(10 * (i + 1)) +
+              " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) +
+              " action pass\n";
+  ASSERT_TRUE(apply("dpb0", rules_from(spaced)).ok());
+  {
+    NetnsScope in_b(topo_.b());
+    auto dp = Datapath::open("dpb0");
+    ASSERT_TRUE(dp.ok());
+    ASSERT_TRUE(dp->plan().flow_cache.enabled());
+    ASSERT_EQ(dp->plan().tables.size(), 1u);
+  }
+  send(udp_to(10004), 3);  // pref 50 answers, and its answer is cached
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 3; }));
+
+  // Pref 45 takes the flow over: a record and a bucket written, no recompile.
+  auto added =
+      apply("dpb0", rules_from(spaced + "filter add dev dpb0 ingress pref 45 protocol ip flower "
+                                        "ip_proto udp dst_port 10004 action pass\n"));
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  ASSERT_TRUE(added->data_only);
+  send(udp_to(10004), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");  // pref 45 is rule 5 now, pref 50 rule 6
+    return p.size() == 301 && p[4] == 2 && p[5] == 3;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+}
+
 TEST_F(DatapathTest, AProgramOfAnotherLayoutIsRecompiledNotEdited) {
   auto first = apply("dpb0", rules_from(table_rules(50)));
   ASSERT_TRUE(first.ok()) << first.error().to_string();

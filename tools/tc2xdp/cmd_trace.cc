@@ -134,6 +134,8 @@ int run_trace(const Args& args) {
     std::cerr << "tc2xdp: " << loaded.error().to_string() << "\n";
     return 1;
   }
+  if (auto insns = runtime::verified_instructions(loaded->program_fd()))
+    std::cerr << "tc2xdp: the verifier processed " << *insns << " instructions\n";
   // Police buckets live on from packet to packet in the program; the reference carries its own
   // the same way, its clock standing still (the trace takes far less than a policer's refill
   // changes, for all but the fastest rates).

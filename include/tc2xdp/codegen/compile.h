@@ -54,12 +54,16 @@ inline constexpr const char* kSpareMap = "t2x_spares";
 // holding the walks' key dimensions.
 inline constexpr const char* kTreeMap = ".bss.t2x_tree";
 inline constexpr const char* kTreeKeyMap = "t2x_tree_key";
+// The flow cache (plan/flow_cache.h), when the plan has one: global data, the generation then
+// each CPU's sets.
+inline constexpr const char* kFlowCacheMap = ".bss.t2x_flows";
 // Names the layout of the maps here as this build writes them. An interface's saved state
 // records the layout of the program attached to it; the runtime edits the maps of a program
 // only if it was built to this layout, else it recompiles. Change the text whenever a map's
 // kind, layout or meaning changes.
 inline constexpr const char* kProgramLayout =
-    "2026-12-06: records and cut trees in global data, 16-byte per-CPU counters, last hits";
+    "2026-12-06b: records, cut trees and the flow cache in global data, 16-byte per-CPU "
+    "counters, last hits";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
 // u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.

@@ -13,6 +13,7 @@
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/ir/rule.h"
+#include "tc2xdp/plan/flow_cache.h"
 #include "tc2xdp/plan/lookup.h"
 #include "tc2xdp/plan/police.h"
 #include "tc2xdp/plan/u32_chunks.h"
@@ -152,6 +153,7 @@ struct Plan {
   uint32_t table_spares = 0;   // the spares map's size (every table's kSpareTuples entries)
   uint32_t tree_nodes = 0;     // the tree maps' sizes: every table's tree nodes and leaf entries
   uint32_t tree_entries = 0;
+  FlowCache flow_cache;
   // The planner's estimate of the instructions the verifier processes (its limit is 1M).
   uint64_t estimated_verifier_insns = 0;
   // Equal for two plans whose programs differ only in map contents.
@@ -191,6 +193,9 @@ struct PlanOptions {
   // For mirred ingress: the device to transmit on so a frame arrives in `dev`'s receive path (its
   // veth peer), or nullopt if XDP cannot reach it; unset, every ingress target is punted.
   std::function<std::optional<uint32_t>(const std::string&)> resolve_ingress;
+  // Flow cache entries per CPU (plan/flow_cache.h); 0: no cache.
+  uint32_t flow_cache_entries = 0;
+  uint32_t cpus = 1;  // the CPUs the cache has a region for (the machine's possible CPUs)
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each

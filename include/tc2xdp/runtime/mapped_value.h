@@ -26,6 +26,8 @@ class MappedValue {
   // words that already hold their bytes: a program reading concurrently sees each word old or
   // new, never torn, and a word a change leaves alone is never rewritten.
   Status store(size_t offset, std::span<const uint8_t> bytes);
+  // The aligned u64 at `offset` (inside the mapped range).
+  Result<uint64_t> load_word(size_t offset) const;
 
  private:
   MappedValue(uint8_t* base, size_t first, size_t length, size_t size)

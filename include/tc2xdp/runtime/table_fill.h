@@ -30,11 +30,13 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
 // The maps a live program's tables are edited in (plan::TablePatcher's writes).
 struct TableMapFds {
   int stats = -1, records = -1, tuples = -1, spares = -1, redirects = -1;
+  int flows = -1;  // the flow cache, if any: its answers are retired after the edits
 };
 
 // Publishes in-place edits in an order no packet can observe half done: new devmap slots, spare
 // tuples (an activation written inactive, then active), new slots' per-CPU counters zeroed and
-// their records (no bucket names them yet), then each bucket replaced whole or deleted. Adds the
+// their records (no bucket names them yet), then each bucket replaced whole or deleted, then the
+// flow cache's answers retired. Adds the
 // number of map writes to `count`.
 Status write_table_edits(const std::vector<plan::TableWrite>& writes, const TableMapFds& maps,
                          uint32_t& count);

@@ -1,0 +1,158 @@
+// The flow cache around a table's walk (plan/flow_cache.h). The packet's key picks a set of this
+// CPU's region; a way holding the key under the current generation and this table answers; else
+// the walk runs and its answer is written over a stale way, or one the key's hash picks.
+//
+// For the verifier, everything that reaches the walk does so on one path: the CPU's region and the
+// victim way are computed without branches (a branch there would leave different values on each
+// side and have the walk verified once per side), and the only branches are the ways' hits, which
+// skip the walk.
+#include <string>
+
+#include "codegen/helpers.h"
+#include "codegen/lower_table_probe.h"
+#include "codegen/verifier_hints.h"
+#include "codegen/xdp_function.h"
+
+namespace tc2xdp::codegen {
+
+namespace {
+
+// Above any meta >> 24 (a u32 stamp and a table byte): what CPUs without a region compare with.
+constexpr uint64_t kNeverMeta = uint64_t{1} << 40;
+
+unsigned log2_exact(uint32_t v) {
+  unsigned bits = 0;
+  while ((1u << bits) < v) ++bits;
+  return bits;
+}
+
+}  // namespace
+
+std::vector<llvm::Value*> TableProbe::flow_key() {
+  std::vector<llvm::Value*> out;
+  for (uint32_t w = 0; w < table_.words; ++w) out.push_back(word(w));
+  if (plan::flow_cache_ports_word(table_)) {
+    const auto port = [&](bool range, llvm::Value* v) {
+      return range && v ? private_copy(b_, v) : b_.getInt64(0);
+    };
+    out.push_back(b_.CreateOr(b_.CreateShl(port(table_.src_port_range, key_.src_port_host), 16),
+                              port(table_.dst_port_range, key_.dst_port_host)));
+  }
+  return out;
+}
+
+llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
+  const plan::FlowCache& cache = maps_.flow_cache;
+  const uint64_t entry = cache.entry_size();
+  const std::string n = "flows" + std::to_string(maps_.table_index);
+  const std::vector<llvm::Value*> key = flow_key();
+
+  // Multiply-xorshift-multiply: the top bits pick the set, the two below them a victim way.
+  static constexpr uint64_t kMix[] = {0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9,
+                                      0xd6e8feb86659fd93, 0xff51afd7ed558ccd};
+  llvm::Value* h = b_.getInt64(maps_.table_index);
+  for (size_t w = 0; w < key.size(); ++w)
+    h = b_.CreateAdd(h, b_.CreateMul(key[w], b_.getInt64(kMix[w % 5])));
+  h = b_.CreateXor(h, b_.CreateLShr(h, 29));
+  h = b_.CreateMul(h, b_.getInt64(0xbf58476d1ce4e5b9));
+  // Through a slot the verifier does not track (the record id's, free here): the set's offset is
+  // pointer arithmetic, whose precision would otherwise reach back through the key into the parser
+  // and split its states.
+  const unsigned bits = log2_exact(cache.sets);
+  llvm::Value* top = untracked_u16(b_, maps_.id_slot, b_.CreateLShr(h, 48));
+  llvm::Value* set = b_.CreateAnd(b_.CreateLShr(top, 16 - bits), cache.sets - 1);
+  llvm::Value* spare_way = b_.CreateAnd(b_.CreateLShr(top, 14 - bits), 3);
+
+  // in_region: all ones on a CPU with a region, else zero (the extra set, never trusted).
+  llvm::Value* cpu =
+      b_.CreateZExt(call_helper(b_, BpfHelper::kGetSmpProcessorId, i32_, {}, n + ".cpu"), i64_);
+  llvm::Value* below = optimization_barrier(b_, b_.CreateSub(cpu, b_.getInt64(cache.cpus)));
+  llvm::Value* in_region = b_.CreateAShr(below, 63);
+  llvm::Value* region = b_.CreateAdd(b_.getInt64(cache.cpus), b_.CreateAnd(below, in_region));
+  set = b_.CreateAnd(set, in_region);
+  llvm::Value* offset = optimization_barrier(
+      b_,
+      b_.CreateAdd(b_.getInt64(plan::kFlowCacheHeader),
+                   b_.CreateMul(b_.CreateAdd(b_.CreateMul(region, b_.getInt64(cache.sets)), set),
+                                b_.getInt64(cache.set_size()))));
+  // Never taken (the arithmetic stays inside); the bound is what the verifier needs.
+  llvm::BasicBlock* inside = fn_.create_block(n + ".in");
+  b_.CreateCondBr(b_.CreateICmpUGT(offset, b_.getInt64(cache.bytes() - cache.set_size())), miss,
+                  inside);
+  b_.SetInsertPoint(inside);
+  llvm::Value* base = b_.CreateGEP(i8_, maps_.flows, offset, n + ".set");
+
+  // The generation is read before any table data: an answer walked from data older than a bump
+  // carries the older stamp.
+  llvm::Value* generation = b_.CreateAlignedLoad(i64_, maps_.flows, llvm::Align(8), true);
+  llvm::Value* stamp = b_.CreateAnd(b_.CreateAdd(generation, b_.getInt64(1)), 0xffffffff);
+  llvm::Value* owner = b_.CreateOr(b_.CreateShl(stamp, 8), b_.getInt64(maps_.table_index));
+  const auto select_by = [&](llvm::Value* mask, llvm::Value* if_set, llvm::Value* if_clear) {
+    return b_.CreateXor(if_clear, b_.CreateAnd(b_.CreateXor(if_clear, if_set), mask));
+  };
+  llvm::Value* expected = select_by(in_region, owner, b_.getInt64(kNeverMeta));
+
+  llvm::BasicBlock* hit = fn_.create_block(n + ".hit");
+  llvm::PHINode* hit_meta = llvm::PHINode::Create(i64_, plan::kFlowCacheWays, n + ".meta", hit);
+  std::vector<llvm::Value*> stale(plan::kFlowCacheWays);
+  for (uint32_t way = 0; way < plan::kFlowCacheWays; ++way) {
+    const uint32_t at = way * entry;
+    llvm::Value* meta = load_at(base, at, i64_);
+    llvm::Value* mismatch = b_.CreateXor(b_.CreateLShr(meta, 24), expected);
+    // The key is read again for each way rather than kept live (spilled) across them.
+    const std::vector<llvm::Value*> words = way ? flow_key() : key;
+    for (size_t w = 0; w < words.size(); ++w)
+      mismatch = b_.CreateOr(mismatch, b_.CreateXor(load_at(base, at + 8 + 8 * w, i64_), words[w]));
+    // All ones when the way's stamp is not this generation's (-x has bit 63 set iff x != 0).
+    llvm::Value* stamp_diff =
+        optimization_barrier(b_, b_.CreateXor(b_.CreateLShr(meta, 32), stamp));
+    stale[way] = b_.CreateAShr(b_.CreateSub(b_.getInt64(0), stamp_diff), 63);
+    hit_meta->addIncoming(meta, b_.GetInsertBlock());
+    llvm::BasicBlock* next = fn_.create_block(n + ".way" + std::to_string(way + 1));
+    b_.CreateCondBr(b_.CreateICmpEQ(blind(optimization_barrier(b_, mismatch)), b_.getInt64(0)), hit,
+                    next);
+    b_.SetInsertPoint(next);
+  }
+  // The lowest stale way takes the answer, else the one the hash picked.
+  llvm::Value* victim = spare_way;
+  for (uint32_t way = plan::kFlowCacheWays; way-- > 0;)
+    victim = select_by(stale[way], b_.getInt64(way), victim);
+  victim = b_.CreateAnd(optimization_barrier(b_, victim), 3);
+  llvm::Value* slot =
+      b_.CreateGEP(i8_, base, b_.CreateMul(victim, b_.getInt64(entry)), n + ".victim");
+  // The way is claimed before the walk and its answer filled in after, so only its address
+  // stays live (spilled) across the walk: the region is this CPU's, and nothing reads it between.
+  // On a CPU without a region the stamp is zero, which no packet expects.
+  const auto store = [&](uint32_t at, llvm::Value* v) {
+    b_.CreateAlignedStore(v, b_.CreateConstGEP1_32(i8_, slot, at), llvm::Align(8), true);
+  };
+  store(0, b_.getInt64(0));
+  const std::vector<llvm::Value*> claimed = flow_key();
+  for (size_t w = 0; w < claimed.size(); ++w) store(8 + 8 * w, claimed[w]);
+  store(0, b_.CreateAnd(b_.CreateShl(owner, 24), in_region));
+
+  walk();
+  llvm::Value* answer = b_.CreateAnd(best_record_, b_.getInt64(plan::kFlowCacheNoRecord));
+  store(0, b_.CreateOr(load_at(slot, 0, i64_), answer));
+  llvm::BasicBlock* walked = b_.GetInsertBlock();
+  llvm::BasicBlock* done = fn_.create_block(n + ".done");
+  b_.CreateBr(done);
+
+  // A hit: the record, or kNoRecord for the cached "no match".
+  b_.SetInsertPoint(hit);
+  llvm::Value* record = b_.CreateAnd(hit_meta, b_.getInt64(plan::kFlowCacheNoRecord));
+  llvm::Value* none = b_.CreateLShr(b_.CreateAdd(record, b_.getInt64(1)), 24);
+  record = b_.CreateOr(record, b_.CreateMul(none, b_.getInt64(0xff000000)));
+  record = optimization_barrier(b_, record);
+  llvm::BasicBlock* hit_end = b_.GetInsertBlock();
+  b_.CreateBr(done);
+
+  // Blinded: the verifier sees one unknown record on both ways in, and verifies what follows once.
+  b_.SetInsertPoint(done);
+  llvm::PHINode* out = b_.CreatePHI(i64_, 2, n + ".record");
+  out->addIncoming(best_record_, walked);
+  out->addIncoming(record, hit_end);
+  return blind(optimization_barrier(b_, out));
+}
+
+}  // namespace tc2xdp::codegen

@@ -1,0 +1,53 @@
+// The flow cache: per CPU, the table probe's answer for the packet keys it saw last, so a flow's
+// later packets skip the trees and tuples. An entry is the table's key (its packed words, plus a
+// ports word when a port range checks a port the words leave out: a table's answer depends on
+// nothing else once its guards passed) and a meta word naming the generation, the table and the
+// record (or none). Every map write that can change a table's answer is followed by a generation
+// bump (runtime/flow_cache.h), which retires every entry at once.
+//
+// Layout of the global data (codegen::kFlowCacheMap):
+//   u64 generation, padding to kFlowCacheHeader;
+//   then per CPU `sets` sets of kFlowCacheWays entries: u64 meta, u64 key[key_words],
+//   meta = (u32(generation + 1) << 32) | table << 24 | record (kFlowCacheNoRecord: no match);
+//   then one more set, written and never trusted by CPUs past `cpus`.
+// An empty entry (meta 0) never matches: the runtime keeps u32(generation + 1) non-zero.
+#pragma once
+
+#include <cstdint>
+
+namespace tc2xdp::plan {
+
+struct Table;
+struct Plan;
+struct PlanOptions;
+
+inline constexpr uint32_t kFlowCacheWays = 4;
+inline constexpr uint32_t kFlowCacheHeader = 64;  // the generation's cache line
+inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
+inline constexpr uint32_t kFlowCacheMaxTables = 256;     // the meta's table byte
+inline constexpr uint32_t kFlowCacheMaxSets = 1u << 14;  // the set and a spare way: 16 hash bits
+// The default per-CPU size: the benchmark trace's 1,024 flows fit with few set conflicts.
+inline constexpr uint32_t kDefaultFlowCacheEntries = 4096;
+
+struct FlowCache {
+  uint32_t sets = 0;       // per CPU, a power of two up to kFlowCacheMaxSets; 0: no cache
+  uint32_t cpus = 0;       // CPUs with a region; packets on a CPU past them are not cached
+  uint32_t key_words = 0;  // the widest cached table's key
+  bool enabled() const { return sets != 0; }
+  uint32_t entry_size() const { return 8 + 8 * key_words; }
+  uint32_t set_size() const { return kFlowCacheWays * entry_size(); }
+  uint64_t region_size() const { return uint64_t{sets} * set_size(); }
+  uint64_t bytes() const { return kFlowCacheHeader + uint64_t{cpus} * region_size() + set_size(); }
+  bool operator==(const FlowCache&) const = default;
+};
+
+// Whether `table`'s key needs the ports word: it checks a port range on a port its packed words
+// do not hold whole.
+bool flow_cache_ports_word(const Table& table);
+
+// Sizes the cache from the options (PlanOptions::flow_cache_entries per CPU, rounded up to whole
+// sets and a power of two of them; PlanOptions::cpus) and marks the tables it serves. No cache
+// without tables, with more tables than the meta can name, or with slots past its record field.
+void plan_flow_cache(Plan& plan, const PlanOptions& options);
+
+}  // namespace tc2xdp::plan
