@@ -255,6 +255,7 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   clock.mark("compile");
 
   ApplyReport report;
+  report.notes = program->warnings;
   LoadOptions load_options;
   load_options.object_name = "t2x_" + ifname.substr(0, 10);
   // Only a map of the size the program declares can be reused; a grown one is new, and the

@@ -48,8 +48,10 @@ std::string fanout_map_name(size_t action_list) {
   return "t2x_fan_" + std::to_string(action_list);  // within BPF_OBJ_NAME_LEN for 10^7 lists
 }
 
-Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
-                           const EmitOptions& options) {
+namespace {
+
+Result<BpfProgram> compile_once(const ir::RuleSet& rules, const plan::Plan& plan,
+                                const EmitOptions& options) {
   if (plan.rules.size() != rules.size()) {
     return Error{"codegen::compile", 0,
                  "plan has " + std::to_string(plan.rules.size()) + " rules, the rule set " +
@@ -126,6 +128,25 @@ Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
     lower_tc_companion(module, plan, copy_maps);
   }
   return module.finish(options);
+}
+
+}  // namespace
+
+Result<BpfProgram> compile(const ir::RuleSet& rules, const plan::Plan& plan,
+                           const EmitOptions& options) {
+  auto program = compile_once(rules, plan, options);
+  if (program || !plan.flow_cache.enabled()) return program;
+  // The cache's probe keeps a few values live around the walk; a program at the edge of the
+  // 512-byte stack (or of what LLVM can fit in it) is built without it rather than not at all.
+  // The runtime finds no cache map then, and has no answers to retire.
+  plan::Plan uncached = plan;
+  uncached.flow_cache = {};
+  for (plan::Table& t : uncached.tables) t.flow_cached = false;
+  auto fallback = compile_once(rules, uncached, options);
+  if (!fallback) return program;
+  fallback->warnings.push_back("flow cache left out: the program with it did not build (" +
+                               program.error().operation + ")");
+  return fallback;
 }
 
 }  // namespace tc2xdp::codegen

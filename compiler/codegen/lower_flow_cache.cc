@@ -55,11 +55,8 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     h = b_.CreateAdd(h, b_.CreateMul(key[w], b_.getInt64(kMix[w % 5])));
   h = b_.CreateXor(h, b_.CreateLShr(h, 29));
   h = b_.CreateMul(h, b_.getInt64(0xbf58476d1ce4e5b9));
-  // Through a slot the verifier does not track (the record id's, free here): the set's offset is
-  // pointer arithmetic, whose precision would otherwise reach back through the key into the parser
-  // and split its states.
   const unsigned bits = log2_exact(cache.sets);
-  llvm::Value* top = untracked_u16(b_, maps_.id_slot, b_.CreateLShr(h, 48));
+  llvm::Value* top = b_.CreateLShr(h, 48);
   llvm::Value* set = b_.CreateAnd(b_.CreateLShr(top, 16 - bits), cache.sets - 1);
   llvm::Value* spare_way = b_.CreateAnd(b_.CreateLShr(top, 14 - bits), 3);
 
@@ -70,11 +67,14 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
   llvm::Value* in_region = b_.CreateAShr(below, 63);
   llvm::Value* region = b_.CreateAdd(b_.getInt64(cache.cpus), b_.CreateAnd(below, in_region));
   set = b_.CreateAnd(set, in_region);
-  llvm::Value* offset = optimization_barrier(
+  // Blinded, like the victim way below: on a parser path where the key is known (a constant),
+  // the verifier would know the set too, and the way's address, live across the walk, would
+  // differ from other paths' and have the walk verified once per such path.
+  llvm::Value* offset = blind(optimization_barrier(
       b_,
       b_.CreateAdd(b_.getInt64(plan::kFlowCacheHeader),
                    b_.CreateMul(b_.CreateAdd(b_.CreateMul(region, b_.getInt64(cache.sets)), set),
-                                b_.getInt64(cache.set_size()))));
+                                b_.getInt64(cache.set_size())))));
   // Never taken (the arithmetic stays inside); the bound is what the verifier needs.
   llvm::BasicBlock* inside = fn_.create_block(n + ".in");
   b_.CreateCondBr(b_.CreateICmpUGT(offset, b_.getInt64(cache.bytes() - cache.set_size())), miss,
@@ -91,10 +91,14 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     return b_.CreateXor(if_clear, b_.CreateAnd(b_.CreateXor(if_clear, if_set), mask));
   };
   llvm::Value* expected = select_by(in_region, owner, b_.getInt64(kNeverMeta));
+  // What a claimed way holds during the walk; zero (a stamp no packet expects) without a region.
+  llvm::Value* claim = b_.CreateAnd(b_.CreateShl(owner, 24), in_region);
+  // Few values stay live across the ways (each one spilled is stack the walk lacks): the victim is
+  // folded in as each way is read, the highest stale way winning over the hash's pick.
+  llvm::Value* victim = spare_way;
 
   llvm::BasicBlock* hit = fn_.create_block(n + ".hit");
   llvm::PHINode* hit_meta = llvm::PHINode::Create(i64_, plan::kFlowCacheWays, n + ".meta", hit);
-  std::vector<llvm::Value*> stale(plan::kFlowCacheWays);
   for (uint32_t way = 0; way < plan::kFlowCacheWays; ++way) {
     const uint32_t at = way * entry;
     llvm::Value* meta = load_at(base, at, i64_);
@@ -103,33 +107,29 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     const std::vector<llvm::Value*> words = way ? flow_key() : key;
     for (size_t w = 0; w < words.size(); ++w)
       mismatch = b_.CreateOr(mismatch, b_.CreateXor(load_at(base, at + 8 + 8 * w, i64_), words[w]));
-    // All ones when the way's stamp is not this generation's (-x has bit 63 set iff x != 0).
+    // All ones when the way's stamp is not the expected one (-x has bit 63 set iff x != 0).
     llvm::Value* stamp_diff =
-        optimization_barrier(b_, b_.CreateXor(b_.CreateLShr(meta, 32), stamp));
-    stale[way] = b_.CreateAShr(b_.CreateSub(b_.getInt64(0), stamp_diff), 63);
+        optimization_barrier(b_, b_.CreateXor(b_.CreateLShr(meta, 32), b_.CreateLShr(expected, 8)));
+    llvm::Value* stale = b_.CreateAShr(b_.CreateSub(b_.getInt64(0), stamp_diff), 63);
+    victim = optimization_barrier(b_, select_by(stale, b_.getInt64(way), victim));
     hit_meta->addIncoming(meta, b_.GetInsertBlock());
     llvm::BasicBlock* next = fn_.create_block(n + ".way" + std::to_string(way + 1));
     b_.CreateCondBr(b_.CreateICmpEQ(blind(optimization_barrier(b_, mismatch)), b_.getInt64(0)), hit,
                     next);
     b_.SetInsertPoint(next);
   }
-  // The lowest stale way takes the answer, else the one the hash picked.
-  llvm::Value* victim = spare_way;
-  for (uint32_t way = plan::kFlowCacheWays; way-- > 0;)
-    victim = select_by(stale[way], b_.getInt64(way), victim);
-  victim = b_.CreateAnd(optimization_barrier(b_, victim), 3);
+  victim = b_.CreateAnd(blind(optimization_barrier(b_, victim)), 3);
   llvm::Value* slot =
       b_.CreateGEP(i8_, base, b_.CreateMul(victim, b_.getInt64(entry)), n + ".victim");
   // The way is claimed before the walk and its answer filled in after, so only its address
   // stays live (spilled) across the walk: the region is this CPU's, and nothing reads it between.
-  // On a CPU without a region the stamp is zero, which no packet expects.
   const auto store = [&](uint32_t at, llvm::Value* v) {
     b_.CreateAlignedStore(v, b_.CreateConstGEP1_32(i8_, slot, at), llvm::Align(8), true);
   };
   store(0, b_.getInt64(0));
   const std::vector<llvm::Value*> claimed = flow_key();
   for (size_t w = 0; w < claimed.size(); ++w) store(8 + 8 * w, claimed[w]);
-  store(0, b_.CreateAnd(b_.CreateShl(owner, 24), in_region));
+  store(0, claim);
 
   walk();
   llvm::Value* answer = b_.CreateAnd(best_record_, b_.getInt64(plan::kFlowCacheNoRecord));

@@ -46,6 +46,7 @@ struct SetResult {
   size_t policed = 0;                // frames whose deciding rule ran a police action
   size_t fanned_out = 0;             // frames whose mirred copies left in one broadcast
   size_t trees = 0;                  // cut trees in the plan's tables
+  bool flow_cached = false;          // the program has its flow cache
 };
 
 // One generated rule set: compile, load, run every frame through both sides, then the counters.
@@ -95,6 +96,7 @@ SetResult check_rule_set(uint64_t seed, size_t frame_count) {
     result.disagreements = 1;  // nor one the verifier rejects
     return result;
   }
+  result.flow_cached = loaded->map_fd(codegen::kFlowCacheMap).ok();
   // Police buckets carry state from frame to frame, the same on both sides (rule_gen.h's police
   // decide alike however the two clocks drift within a set).
   reference::PoliceState police;
@@ -167,7 +169,7 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
   const size_t frames = env_or("TC2XDP_DIFF_FRAMES", 500);
   const size_t first = env_or("TC2XDP_DIFF_FIRST_SEED", 1);
   size_t total_frames = 0, failing_sets = 0, punted = 0, rewritten = 0, marked = 0, fanned_out = 0,
-         policed = 0, trees = 0, sets_with_trees = 0;
+         policed = 0, trees = 0, sets_with_trees = 0, cached_sets = 0;
   for (uint64_t seed = first; seed < first + sets; ++seed) {
     const SetResult r = check_rule_set(seed, frames);
     total_frames += r.frames;
@@ -178,15 +180,16 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
     fanned_out += r.fanned_out;
     trees += r.trees;
     sets_with_trees += r.trees != 0;
+    cached_sets += r.flow_cached;
     failing_sets += r.disagreements != 0;
     if (failing_sets >= 5) break;  // enough to debug; the rest would only repeat
   }
   std::printf(
       "differential: %zu rule sets, %zu frames, %zu punted rules, %zu failing sets "
       "(%zu frames rewritten by actions, %zu marked, %zu sent with mirred copies, %zu policed; "
-      "%zu cut trees in %zu sets)\n",
+      "%zu cut trees in %zu sets; %zu sets behind a flow cache)\n",
       sets, total_frames, punted, failing_sets, rewritten, marked, fanned_out, policed, trees,
-      sets_with_trees);
+      sets_with_trees, cached_sets);
   EXPECT_EQ(failing_sets, 0u);
   if (sets >= 20) {  // the actions are exercised, not only compiled
     EXPECT_GT(rewritten, total_frames / 100);
@@ -194,6 +197,7 @@ TEST_F(DifferentialTest, GeneratedRuleSetsAgreeWithTheReference) {
     EXPECT_GT(policed, total_frames / 100);
     EXPECT_GT(fanned_out, 0u);
     EXPECT_GT(sets_with_trees, sets / 20) << "seeds 3 mod 4 force cut trees";
+    EXPECT_GT(cached_sets, sets / 5) << "seeds 1 and 3 mod 8 have a flow cache";
   }
   EXPECT_GT(total_frames, sets * frames / 2);
 }

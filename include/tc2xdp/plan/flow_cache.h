@@ -13,6 +13,7 @@
 // An empty entry (meta 0) never matches: the runtime keeps u32(generation + 1) non-zero.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace tc2xdp::plan {
@@ -24,7 +25,8 @@ struct PlanOptions;
 inline constexpr uint32_t kFlowCacheWays = 4;
 inline constexpr uint32_t kFlowCacheHeader = 64;  // the generation's cache line
 inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
-inline constexpr uint32_t kFlowCacheMaxTables = 256;     // the meta's table byte
+inline constexpr uint32_t kFlowCacheMaxTables = 256;  // the meta's table byte
+inline constexpr size_t kFlowCachedTables = 2;        // the tables with the most records are cached
 inline constexpr uint32_t kFlowCacheMaxSets = 1u << 14;  // the set and a spare way: 16 hash bits
 // The default per-CPU size: the benchmark trace's 1,024 flows fit with few set conflicts.
 inline constexpr uint32_t kDefaultFlowCacheEntries = 4096;
@@ -46,7 +48,8 @@ struct FlowCache {
 bool flow_cache_ports_word(const Table& table);
 
 // Sizes the cache from the options (PlanOptions::flow_cache_entries per CPU, rounded up to whole
-// sets and a power of two of them; PlanOptions::cpus) and marks the tables it serves. No cache
+// sets and a power of two of them; PlanOptions::cpus) and marks the tables it serves (the
+// kFlowCachedTables with the most records). No cache
 // without tables, with more tables than the meta can name, or with slots past its record field.
 void plan_flow_cache(Plan& plan, const PlanOptions& options);
 
