@@ -261,6 +261,42 @@ std::vector<ir::Command> delta_of(const std::string& text) {
   return cmds;
 }
 
+// The same through the delta API: a rule filed in place (write_table_edits) must retire the
+// flow cache's answers too, or the cached flow keeps the rule it found first.
+TEST_F(DatapathTest, ADeltaFiledInPlaceRetiresTheFlowCachesAnswers) {
+  std::string spaced;  // prefs 10, 20, ..., 3000: room for a rule in between
+  for (int i = 0; i < 300; ++i)
+    spaced += "filter add dev dpb0 ingress pref " + std::to_string(10 * (i + 1)) +
+              " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) +
+              " action pass\n";
+  ASSERT_TRUE(apply("dpb0", rules_from(spaced)).ok());
+  NetnsScope in_b(topo_.b());
+  auto dp = Datapath::open("dpb0");
+  ASSERT_TRUE(dp.ok()) << dp.error().to_string();
+  ASSERT_TRUE(dp->plan().flow_cache.enabled());
+  ASSERT_EQ(dp->plan().tables.size(), 1u);
+  const uint32_t program = dp->program_id();
+  send(udp_to(10004), 3);  // pref 50 answers, and its answer is cached
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 3; }));
+
+  // Pref 45 takes the flow over, filed into the live tables: no recompile, no swap.
+  Diagnostics diags;
+  auto added = dp->apply(delta_of("filter add dev dpb0 ingress pref 45 protocol ip flower "
+                                  "ip_proto udp dst_port 10004 action pass\n"),
+                         diags);
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  ASSERT_TRUE(added->data_only);
+  ASSERT_EQ(added->not_in_place, "");
+  ASSERT_EQ(dp->program_id(), program);
+  ASSERT_EQ(dp->rules().rules()[4].pref, 45u);
+  ASSERT_EQ(dp->rules().rules()[5].pref, 50u);
+  send(udp_to(10004), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");  // pref 45 is rule 5 now, pref 50 rule 6
+    return p.size() == 301 && p[4] == 2 && p[5] == 3;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+}
+
 TEST_F(DatapathTest, DeltasOnADatapathInMemoryAreMapWritesOrSwapsAndErrorsChangeNothing) {
   ASSERT_TRUE(apply("dpb0", rules_from(table_rules(300))).ok());
   NetnsScope in_b(topo_.b());
