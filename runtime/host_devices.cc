@@ -4,6 +4,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -37,7 +38,8 @@ plan::PlanOptions host_plan_options() {
   options.resolve_device = host_device;
   options.resolve_ingress = host_ingress_peer;
   options.flow_cache_entries = plan::kDefaultFlowCacheEntries;
-  if (const char* e = getenv("TC2XDP_FLOW_CACHE")) options.flow_cache_entries = atoi(e);
+  if (const char* e = std::getenv("TC2XDP_FLOW_CACHE"))  // entries per CPU; 0: no cache
+    options.flow_cache_entries = static_cast<uint32_t>(std::strtoul(e, nullptr, 10));
   options.cpus = static_cast<uint32_t>(possible_cpus().value_or(1));
   return options;
 }

@@ -30,7 +30,7 @@ void plan_flow_cache(Plan& plan, const PlanOptions& options) {
   plan.flow_cache = {};
   for (Table& t : plan.tables) t.flow_cached = false;
   if (options.flow_cache_entries == 0 || options.cpus == 0 || plan.tables.empty() ||
-      plan.tables.size() > kFlowCacheMaxTables || plan.stats_slots >= kFlowCacheNoRecord)
+      plan.stats_slots >= kFlowCacheNoRecord)
     return;
   uint32_t sets = 1;
   while (sets * kFlowCacheWays < options.flow_cache_entries && sets < kFlowCacheMaxSets) sets *= 2;
@@ -39,8 +39,9 @@ void plan_flow_cache(Plan& plan, const PlanOptions& options) {
   // The largest tables: each cached probe's hit and walk paths add to what the verifier explores
   // (18 small cached tables of a generated set took 3.6 times the instructions, and some sets
   // past the limit), while a small table's probe is cheap anyway.
-  std::vector<Table*> by_size;
-  for (Table& t : plan.tables) by_size.push_back(&t);
+  std::vector<Table*> by_size;  // those the meta's table byte can name
+  for (size_t i = 0; i < plan.tables.size() && i < kFlowCacheMaxTables; ++i)
+    by_size.push_back(&plan.tables[i]);
   std::stable_sort(by_size.begin(), by_size.end(), [](const Table* a, const Table* b) {
     return a->records.size() > b->records.size();
   });

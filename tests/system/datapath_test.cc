@@ -195,14 +195,28 @@ TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
   }
 }
 
+// The flow cache tests' rules: prefs 10, 20, ..., 3000, room for a rule in between; the packets
+// to port 10004 first find pref 50 (rule 5), then kTakeOver's pref 45 (rule 5, pref 50 rule 6).
+std::string spaced_table_rules() {
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += "filter add dev dpb0 ingress pref " + std::to_string(10 * (i + 1)) +
+            " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) +
+            " action pass\n";
+  return text;
+}
+const char* kTakeOver =
+    "filter add dev dpb0 ingress pref 45 protocol ip flower ip_proto udp dst_port 10004 action "
+    "pass\n";
+// Pref 50 kept its 3 packets from before the change, pref 45 took the 2 after it.
+bool took_over(const std::vector<uint64_t>& p) {
+  return p.size() == 301 && p[4] == 2 && p[5] == 3;
+}
+
 // The flow cache answers a flow's later packets from what its first one found: a change written
 // into the live tables must retire those answers, or the flow keeps its old rule.
 TEST_F(DatapathTest, AChangeInPlaceRetiresTheFlowCachesAnswers) {
-  std::string spaced;  // prefs 10, 20, ..., 3000: room for a rule in between
-  for (int i = 0; i < 300; ++i)
-    spaced += "filter add dev dpb0 ingress pref " + std::to_string(10 * (i + 1)) +
-              " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) +
-              " action pass\n";
+  const std::string spaced = spaced_table_rules();
   ASSERT_TRUE(apply("dpb0", rules_from(spaced)).ok());
   {
     NetnsScope in_b(topo_.b());
@@ -215,16 +229,12 @@ TEST_F(DatapathTest, AChangeInPlaceRetiresTheFlowCachesAnswers) {
   ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 3; }));
 
   // Pref 45 takes the flow over: a record and a bucket written, no recompile.
-  auto added =
-      apply("dpb0", rules_from(spaced + "filter add dev dpb0 ingress pref 45 protocol ip flower "
-                                        "ip_proto udp dst_port 10004 action pass\n"));
+  auto added = apply("dpb0", rules_from(spaced + kTakeOver));
   ASSERT_TRUE(added.ok()) << added.error().to_string();
   ASSERT_TRUE(added->data_only);
   send(udp_to(10004), 2);
-  EXPECT_TRUE(eventually([&] {
-    auto p = packets(topo_.b(), "dpb0");  // pref 45 is rule 5 now, pref 50 rule 6
-    return p.size() == 301 && p[4] == 2 && p[5] == 3;
-  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+  EXPECT_TRUE(eventually([&] { return took_over(packets(topo_.b(), "dpb0")); }))
+      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
 TEST_F(DatapathTest, AProgramOfAnotherLayoutIsRecompiledNotEdited) {
@@ -264,11 +274,7 @@ std::vector<ir::Command> delta_of(const std::string& text) {
 // The same through the delta API: a rule filed in place (write_table_edits) must retire the
 // flow cache's answers too, or the cached flow keeps the rule it found first.
 TEST_F(DatapathTest, ADeltaFiledInPlaceRetiresTheFlowCachesAnswers) {
-  std::string spaced;  // prefs 10, 20, ..., 3000: room for a rule in between
-  for (int i = 0; i < 300; ++i)
-    spaced += "filter add dev dpb0 ingress pref " + std::to_string(10 * (i + 1)) +
-              " protocol ip flower ip_proto udp dst_port " + std::to_string(10000 + i) +
-              " action pass\n";
+  const std::string spaced = spaced_table_rules();
   ASSERT_TRUE(apply("dpb0", rules_from(spaced)).ok());
   NetnsScope in_b(topo_.b());
   auto dp = Datapath::open("dpb0");
@@ -281,9 +287,7 @@ TEST_F(DatapathTest, ADeltaFiledInPlaceRetiresTheFlowCachesAnswers) {
 
   // Pref 45 takes the flow over, filed into the live tables: no recompile, no swap.
   Diagnostics diags;
-  auto added = dp->apply(delta_of("filter add dev dpb0 ingress pref 45 protocol ip flower "
-                                  "ip_proto udp dst_port 10004 action pass\n"),
-                         diags);
+  auto added = dp->apply(delta_of(kTakeOver), diags);
   ASSERT_TRUE(added.ok()) << added.error().to_string();
   ASSERT_TRUE(added->data_only);
   ASSERT_EQ(added->not_in_place, "");
@@ -291,10 +295,8 @@ TEST_F(DatapathTest, ADeltaFiledInPlaceRetiresTheFlowCachesAnswers) {
   ASSERT_EQ(dp->rules().rules()[4].pref, 45u);
   ASSERT_EQ(dp->rules().rules()[5].pref, 50u);
   send(udp_to(10004), 2);
-  EXPECT_TRUE(eventually([&] {
-    auto p = packets(topo_.b(), "dpb0");  // pref 45 is rule 5 now, pref 50 rule 6
-    return p.size() == 301 && p[4] == 2 && p[5] == 3;
-  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+  EXPECT_TRUE(eventually([&] { return took_over(packets(topo_.b(), "dpb0")); }))
+      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
 TEST_F(DatapathTest, DeltasOnADatapathInMemoryAreMapWritesOrSwapsAndErrorsChangeNothing) {
