@@ -9,7 +9,7 @@ namespace tc2xdp::plan {
 
 namespace {
 
-// The cached probe's own code, per table: the set's four ways compared, the store after a walk.
+// The cached probe's own code, per table: the set's ways compared, the store after a walk.
 constexpr uint64_t kFlowCacheInsns = 250;
 
 bool packs_whole(const Table& table, ir::Field port) {

@@ -22,12 +22,14 @@ struct Table;
 struct Plan;
 struct PlanOptions;
 
-inline constexpr uint32_t kFlowCacheWays = 4;
+inline constexpr uint32_t kFlowCacheWayBits = 2;
+inline constexpr uint32_t kFlowCacheWays = 1u << kFlowCacheWayBits;
 inline constexpr uint32_t kFlowCacheHeader = 64;  // the generation's cache line
 inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
 inline constexpr uint32_t kFlowCacheMaxTables = 256;  // the meta's table byte
 inline constexpr size_t kFlowCachedTables = 2;        // the tables with the most records are cached
-inline constexpr uint32_t kFlowCacheMaxSets = 1u << 14;  // the set and a spare way: 16 hash bits
+// The set and a spare way come from 16 hash bits.
+inline constexpr uint32_t kFlowCacheMaxSets = 1u << (16 - kFlowCacheWayBits);
 // The default per-CPU size: the benchmark trace's 1,024 flows fit with few set conflicts.
 inline constexpr uint32_t kDefaultFlowCacheEntries = 4096;
 
