@@ -1,10 +1,10 @@
 #include "tc2xdp/runtime/flow_cache.h"
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "tc2xdp/plan/flow_cache.h"
+#include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/mapped_value.h"
 
 namespace tc2xdp::runtime {
@@ -25,9 +25,7 @@ Status retire_flow_answers(int flows_fd) {
     const std::vector<uint8_t> zeros(all->size() - plan::kFlowCacheHeader, 0);
     if (auto s = all->store(plan::kFlowCacheHeader, zeros); !s) return s;
   }
-  uint8_t bytes[8];
-  std::memcpy(bytes, &next, 8);
-  return value->store(0, bytes);
+  return value->store(0, bytes_of(next));
 }
 
 }  // namespace tc2xdp::runtime

@@ -1,11 +1,13 @@
 // The flow cache around a table's walk (plan/flow_cache.h). The packet's key picks a set of this
 // CPU's region; a way holding the key under the current generation and this table answers; else
-// the walk runs and its answer is written over a stale way, or one the key's hash picks.
+// the walk runs and its answer is written over the way the key's hash prefers if that one is stale,
+// else the first stale way, else the preferred one.
 //
 // For the verifier, everything that reaches the walk does so on one path: the CPU's region and the
 // victim way are computed without branches (a branch there would leave different values on each
 // side and have the walk verified once per side), and the only branches are the ways' hits, which
 // skip the walk.
+#include <bit>
 #include <string>
 
 #include "codegen/helpers.h"
@@ -19,12 +21,6 @@ namespace {
 
 // Above any meta >> 24 (a u32 stamp and a table byte): what CPUs without a region compare with.
 constexpr uint64_t kNeverMeta = uint64_t{1} << 40;
-
-unsigned log2_exact(uint32_t v) {
-  unsigned bits = 0;
-  while ((1u << bits) < v) ++bits;
-  return bits;
-}
 
 }  // namespace
 
@@ -47,7 +43,7 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
   const std::string n = "flows" + std::to_string(maps_.table_index);
   const std::vector<llvm::Value*> key = flow_key();
 
-  // Multiply-xorshift-multiply: the top bits pick the set, the ones below them a victim way.
+  // Multiply-xorshift-multiply: the top bits pick the set, the ones below them the way it prefers.
   static constexpr uint64_t kMix[] = {0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9,
                                       0xd6e8feb86659fd93, 0xff51afd7ed558ccd};
   llvm::Value* h = b_.getInt64(maps_.table_index);
@@ -55,10 +51,10 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     h = b_.CreateAdd(h, b_.CreateMul(key[w], b_.getInt64(kMix[w % 5])));
   h = b_.CreateXor(h, b_.CreateLShr(h, 29));
   h = b_.CreateMul(h, b_.getInt64(0xbf58476d1ce4e5b9));
-  const unsigned bits = log2_exact(cache.sets);
+  const unsigned bits = std::countr_zero(cache.sets);  // sets is a power of two
   llvm::Value* top = b_.CreateLShr(h, 48);
   llvm::Value* set = b_.CreateAnd(b_.CreateLShr(top, 16 - bits), cache.sets - 1);
-  llvm::Value* spare_way = b_.CreateAnd(b_.CreateLShr(top, 16 - plan::kFlowCacheWayBits - bits),
+  llvm::Value* preferred = b_.CreateAnd(b_.CreateLShr(top, 16 - plan::kFlowCacheWayBits - bits),
                                         plan::kFlowCacheWays - 1);
 
   // in_region: all ones on a CPU with a region, else zero (the extra set, never trusted).
@@ -121,8 +117,8 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     return optimization_barrier(b_, stale);
   };
   llvm::Value* preferred_stale = read_way(
-      b_.CreateGEP(i8_, base, b_.CreateMul(spare_way, b_.getInt64(entry))), key, n + ".others");
-  llvm::Value* victim = spare_way;
+      b_.CreateGEP(i8_, base, b_.CreateMul(preferred, b_.getInt64(entry))), key, n + ".others");
+  llvm::Value* victim = preferred;
   llvm::Value* taken = b_.getInt64(0);  // all ones once a stale way was chosen
   for (uint32_t way = 0; way < plan::kFlowCacheWays; ++way) {
     // The key is read again for each way rather than kept live (spilled) across them.
@@ -132,7 +128,7 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     victim = optimization_barrier(b_, select_by(take, b_.getInt64(way), victim));
     taken = optimization_barrier(b_, b_.CreateOr(taken, stale));
   }
-  victim = select_by(preferred_stale, spare_way, victim);
+  victim = select_by(preferred_stale, preferred, victim);
   victim = b_.CreateAnd(blind(optimization_barrier(b_, victim)), plan::kFlowCacheWays - 1);
   llvm::Value* slot =
       b_.CreateGEP(i8_, base, b_.CreateMul(victim, b_.getInt64(entry)), n + ".victim");
