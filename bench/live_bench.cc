@@ -24,6 +24,7 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/stats_map.h"
 #include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/test_run.h"
 #include "tc2xdp/runtime/trivial_program.h"
@@ -59,9 +60,10 @@ struct Receiver {
 };
 
 uint64_t counted_by_rules(const Receiver& r, size_t slots) {
+  auto stats = rt::StatsMap::open(r.stats_fd);
+  if (!stats) return 0;
   uint64_t sum = 0;
-  for (uint32_t slot = 0; slot < slots; ++slot)
-    if (auto c = rt::read_percpu_u64(r.stats_fd, slot, 2)) sum += (*c)[0];  // SlotCounts
+  for (uint32_t slot = 0; slot < slots; ++slot) sum += stats->total(slot).packets;
   return sum;
 }
 

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "tc2xdp/frontend/tc.h"
 #include "tc2xdp/runtime/datapath.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/stats_map.h"
 #include "tc2xdp/runtime/trivial_program.h"
 
 namespace rt = tc2xdp::runtime;
@@ -97,19 +99,18 @@ class Sender {
 // of the slots the new rule may take (the first free one, or a little past it) every 100 µs.
 class EffectWatch {
  public:
-  EffectWatch(int stats_fd, uint32_t first_slot) : fd_(dup(stats_fd)), first_(first_slot) {
-    bpf_map_info info{};
-    uint32_t len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd_, &info, &len) == 0 && info.max_entries > first_)
-      slots_ = std::min<uint32_t>(64, info.max_entries - first_);
-    cpus_ = static_cast<size_t>(rt::possible_cpus().value_or(1));
+  EffectWatch(int stats_fd, uint32_t first_slot) : first_(first_slot) {
+    if (auto mapped = rt::StatsMap::open(stats_fd)) {
+      stats_.emplace(std::move(*mapped));
+      if (stats_->shape().slots > first_)
+        slots_ = std::min<uint32_t>(64, stats_->shape().slots - first_);
+    }
     baseline_ = packets();
     thread_ = std::thread([this] { run(); });
   }
   ~EffectWatch() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    close(fd_);
   }
   // When the first new count was seen (nullopt: not within 10 s of the watch's start).
   std::optional<Clock::time_point> wait() {
@@ -118,21 +119,10 @@ class EffectWatch {
   }
 
  private:
-  static constexpr size_t kWords = sizeof(tc2xdp::plan::SlotCounts) / 8;
-  // Packets per watched slot, summed over CPUs (values are plan::SlotCounts: packets first).
+  // Packets per watched slot, summed over CPUs.
   std::vector<uint64_t> packets() const {
-    std::vector<uint32_t> keys(slots_);
-    std::vector<uint64_t> values(size_t{slots_} * cpus_ * kWords);
-    // A batch starts after the key in_batch names.
-    uint32_t in = first_ - 1, out = 0, count = slots_;
-    LIBBPF_OPTS(bpf_map_batch_opts, opts);
     std::vector<uint64_t> sums(slots_, 0);
-    if (bpf_map_lookup_batch(fd_, first_ ? &in : nullptr, &out, keys.data(), values.data(), &count,
-                             &opts) != 0 &&
-        errno != ENOENT)
-      return sums;
-    for (uint32_t i = 0; i < count && keys[i] - first_ < slots_; ++i)
-      for (size_t c = 0; c < cpus_; ++c) sums[keys[i] - first_] += values[(i * cpus_ + c) * kWords];
+    for (uint32_t i = 0; i < slots_; ++i) sums[i] = stats_->total(first_ + i).packets;
     return sums;
   }
   void run() {
@@ -149,10 +139,9 @@ class EffectWatch {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }
-  int fd_;
+  std::optional<rt::StatsMap> stats_;  // mapped once: the watch reads it every 100 µs
   uint32_t first_;
   uint32_t slots_ = 0;
-  size_t cpus_ = 1;
   std::vector<uint64_t> baseline_;
   std::atomic<bool> stop_{false};
   std::optional<Clock::time_point> seen_;
@@ -199,10 +188,13 @@ Applied apply_and_wait(const std::string& text, uint32_t slot, int stats_fd_hint
   if (watcher) return with_watched_effect(out, *watcher, t0);
   rt::UniqueFd stats(stats_fd_hint >= 0 ? dup(stats_fd_hint)
                                         : bpf_obj_get((kPaths.pin_root + "/ub1/stats").c_str()));
+  auto mapped = rt::StatsMap::open(stats.get());
+  if (!mapped) {
+    std::cerr << mapped.error().to_string() << "\n";
+    std::exit(1);
+  }
   for (;;) {
-    // Stats values are plan::SlotCounts: two u64 per CPU; packets first.
-    auto v = rt::read_percpu_u64(stats.get(), slot, 2);
-    if (v && (*v)[0] > 0) break;
+    if (mapped->total(slot).packets > 0) break;
     if (std::chrono::duration<double>(Clock::now() - t0).count() > 10) {
       std::cerr << "the new rule never counted a packet\n";
       std::exit(1);
@@ -241,9 +233,13 @@ Applied apply_delta_and_wait(rt::Datapath& dp, const std::vector<tc2xdp::ir::Com
   const uint32_t slot = dp.stats_slot(rule.chain, rule.pref, 1).value_or(0);
   Applied out{*report, std::chrono::duration<double, std::micro>(t1 - t0).count(), 0};
   if (watcher) return with_watched_effect(out, *watcher, t0);
+  auto mapped = rt::StatsMap::open(stats_fd);
+  if (!mapped) {
+    std::cerr << mapped.error().to_string() << "\n";
+    std::exit(1);
+  }
   for (;;) {
-    auto v = rt::read_percpu_u64(stats_fd, slot, 3);
-    if (v && (*v)[0] > 0) break;
+    if (mapped->total(slot).packets > 0) break;
     if (std::chrono::duration<double>(Clock::now() - t0).count() > 10) {
       std::cerr << "the new rule never counted a packet\n";
       std::exit(1);

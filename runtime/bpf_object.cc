@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/libbpf_log.h"
+#include "tc2xdp/runtime/map_io.h"
 
 namespace tc2xdp::runtime {
 namespace {
@@ -61,6 +63,13 @@ Result<BpfObject> BpfObject::load(std::span<const uint8_t> elf, const LoadOption
   bpf_object__for_each_map(map, raw) {
     if (std::string_view(bpf_map__name(map)).starts_with(".bss."))
       bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_MMAPABLE);
+    // The counters have an element per CPU: a plan made for fewer CPUs must still count on all.
+    if (bpf_map__name(map) == std::string_view(codegen::kStatsMap)) {
+      auto cpus = possible_cpus();
+      if (!cpus) return cpus.error();
+      if (bpf_map__max_entries(map) < static_cast<uint32_t>(*cpus))
+        bpf_map__set_max_entries(map, static_cast<uint32_t>(*cpus));
+    }
   }
   for (const auto& [name, fd] : options.reuse_maps) {
     bpf_map* map = bpf_object__find_map_by_name(raw, name.c_str());

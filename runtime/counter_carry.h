@@ -3,9 +3,9 @@
 // A program whose rules outgrow its counters map is swapped for one with a bigger map. The old
 // program keeps counting until the swap, and a packet in flight may still count after it, so a
 // copy taken before the swap misses the last packets and one taken after it races the new
-// program's increments (a per-CPU value is written whole from user space). Hence two steps:
-// seed() copies the old values into the new map while nothing runs on it (before the swap), and
-// settle() (after the swap) waits for an RCU grace period, after which no CPU runs the old
+// program's increments (a CPU's plain add would overwrite a write from user space). Hence two
+// steps: seed() copies the old values into the new map while nothing runs on it (before the swap),
+// and settle() (after the swap) waits for an RCU grace period, after which no CPU runs the old
 // program, and adds what the old map counted since the seed into the new one, on each CPU, with an
 // atomic add run on that CPU by a small BPF program, which the XDP program's own increments on
 // that CPU (softirq: never interrupted by it) cannot interleave with.
@@ -17,6 +17,7 @@
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/plan/plan.h"
+#include "tc2xdp/runtime/stats_map.h"
 
 namespace tc2xdp::runtime {
 
@@ -37,11 +38,18 @@ class CounterCarry {
   Result<uint64_t> settle();
 
  private:
-  CounterCarry(int from_fd, int to_fd, std::vector<std::pair<uint32_t, uint32_t>> slots, int cpus)
-      : from_(from_fd), to_(to_fd), slots_(std::move(slots)), cpus_(cpus) {}
-  int from_, to_;
+  CounterCarry(StatsMap from, int to_fd, uint32_t to_slots,
+               std::vector<std::pair<uint32_t, uint32_t>> slots,
+               std::vector<std::vector<plan::SlotCounts>> seeded)
+      : from_(std::move(from)),
+        to_(to_fd),
+        to_slots_(to_slots),
+        slots_(std::move(slots)),
+        seeded_(std::move(seeded)) {}
+  StatsMap from_;  // the old program's counters, mapped
+  int to_;
+  uint32_t to_slots_;
   std::vector<std::pair<uint32_t, uint32_t>> slots_;
-  int cpus_;
   std::vector<std::vector<plan::SlotCounts>> seeded_;  // per pair, per CPU
 };
 

@@ -22,6 +22,7 @@
 #include "tc2xdp/runtime/police_state.h"
 #include "tc2xdp/runtime/rule_counters.h"
 #include "tc2xdp/runtime/state_lock.h"
+#include "tc2xdp/runtime/stats_map.h"
 #include "tc2xdp/runtime/table_fill.h"
 
 namespace tc2xdp::runtime {
@@ -62,12 +63,7 @@ Result<uint32_t> map_max_entries(int fd) {
 std::pair<UniqueFd, UniqueFd> open_live_counters(const std::string& pins) {
   UniqueFd stats(bpf_obj_get((pins + "/stats").c_str()));
   UniqueFd last_hit(bpf_obj_get((pins + "/last_hit").c_str()));
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  if (stats.get() < 0 || last_hit.get() < 0 ||
-      bpf_obj_get_info_by_fd(stats.get(), &info, &len) != 0 ||
-      info.value_size != sizeof(plan::SlotCounts))
-    return {};
+  if (stats.get() < 0 || last_hit.get() < 0 || !stats_shape(stats.get())) return {};
   return {std::move(stats), std::move(last_hit)};
 }
 
@@ -112,14 +108,10 @@ Status fill_redirects(const plan::Plan& plan, const BpfObject& object) {
 // Zeroes the slots of rules that are new to this program, so they start from nothing.
 Status reset_new_slots(int stats_fd, const plan::Plan& plan,
                        const std::map<plan::RuleKey, uint32_t>& previous) {
-  auto cpus = possible_cpus();
-  if (!cpus) return cpus.error();
-  const std::vector<uint8_t> zeros(sizeof(plan::SlotCounts) * *cpus, 0);
-  for (const auto& r : plan.rules) {
-    if (previous.contains({r.chain, r.pref, r.handle})) continue;
-    if (auto s = update_elem(stats_fd, bytes_of(r.stats_slot), zeros); !s) return s;
-  }
-  return Ok{};
+  std::vector<uint32_t> slots;
+  for (const auto& r : plan.rules)
+    if (!previous.contains({r.chain, r.pref, r.handle})) slots.push_back(r.stats_slot);
+  return zero_stats_slots(stats_fd, slots);
 }
 
 // Splits an apply's wall time into named phases, for ApplyReport::phases_ms.
@@ -179,8 +171,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
     link.emplace(std::move(*opened));
     std::tie(old_stats, old_last_hit) = open_live_counters(pins);
     if (old_stats.get() >= 0) {
-      auto entries = map_max_entries(old_stats.get());
-      old_capacity = entries.value_or(0);
+      auto shape = stats_shape(old_stats.get());
+      old_capacity = shape ? shape->slots : 0;
       // The live counters map is kept (and its counters) while the rules fit in it.
       if (old_capacity >= rules.size()) capacity = old_capacity;
       previous_slots = saved->slots;
@@ -396,7 +388,8 @@ Status Datapath::open_live() {
   live->redirects = UniqueFd(bpf_obj_get((pins + "/redirects").c_str()));
   live->police = UniqueFd(bpf_obj_get((pins + "/police").c_str()));
   live->police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
-  live->stats_capacity = map_max_entries(live->stats.get()).value_or(0);
+  auto shape = stats_shape(live->stats.get());
+  live->stats_capacity = shape ? shape->slots : 0;
   if (live->tuples.get() >= 0)
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
   std::map<plan::RuleKey, uint32_t> slots;
@@ -658,9 +651,11 @@ Result<std::vector<plan::RuleCounters>> Datapath::counters() const {
   if (stats.get() < 0) return Error{"open counters of " + ifname_, errno, ""};
   UniqueFd last_hit(bpf_obj_get((pins + "/last_hit").c_str()));
   if (last_hit.get() < 0) return Error{"open last hits of " + ifname_, errno, ""};
+  auto mapped = StatsMap::open(stats.get());
+  if (!mapped) return mapped.error();
   std::vector<plan::RuleCounters> out;
   for (const auto& r : plan().rules) {
-    auto counters = read_rule_counters(stats.get(), last_hit.get(), r.stats_slot);
+    auto counters = read_rule_counters(*mapped, last_hit.get(), r.stats_slot);
     if (!counters) return counters.error();
     out.push_back(*counters);
   }

@@ -17,21 +17,23 @@ Result<MappedValue> MappedValue::map(int map_fd, size_t begin, size_t end) {
   uint32_t info_size = sizeof(info);
   if (bpf_obj_get_info_by_fd(map_fd, &info, &info_size) != 0)
     return Error{"bpf_obj_get_info_by_fd", errno, "a global data map"};
-  if (info.max_entries != 1 || !(info.map_flags & BPF_F_MMAPABLE))
+  if (info.type != BPF_MAP_TYPE_ARRAY || !(info.map_flags & BPF_F_MMAPABLE))
     return Error{"map global data", EINVAL,
-                 std::string("map '") + info.name + "' is not a one-element mmapable array"};
-  end = std::min<size_t>(end, info.value_size);
+                 std::string("map '") + info.name + "' is not an mmapable array"};
+  // The kernel lays the elements out back to back, each rounded up to 8 bytes.
+  const size_t size = (size_t{info.value_size} + 7) / 8 * 8 * info.max_entries;
+  end = std::min(end, size);
   if (begin >= end)
     return Error{"map global data", EINVAL,
                  "bytes " + std::to_string(begin) + " to " + std::to_string(end) + " of " +
-                     std::to_string(info.value_size)};
+                     std::to_string(size)};
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t first = begin / page * page;
   const size_t length = (end - first + page - 1) / page * page;
   void* base =
       mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, static_cast<off_t>(first));
   if (base == MAP_FAILED) return Error{"mmap", errno, std::string("map '") + info.name + "'"};
-  return MappedValue(static_cast<uint8_t*>(base), first, length, info.value_size);
+  return MappedValue(static_cast<uint8_t*>(base), first, length, size);
 }
 
 MappedValue::MappedValue(MappedValue&& other) noexcept

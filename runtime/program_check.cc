@@ -6,6 +6,7 @@
 
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/stats_map.h"
 #include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/test_run.h"
 
@@ -143,11 +144,12 @@ Result<ProgramOutcome> LoadedProgram::run(std::span<const uint8_t> frame,
 }
 
 Result<std::vector<plan::RuleCounters>> LoadedProgram::counters() const {
+  auto stats = StatsMap::open(stats_fd_);
+  if (!stats) return stats.error();
   std::vector<plan::RuleCounters> out;
   for (const auto& r : plan_->rules) {
-    auto words = read_percpu_u64(stats_fd_, r.stats_slot, 2);
-    if (!words) return words.error();
-    out.push_back({(*words)[0], (*words)[1], 0});  // last-hit is not a sum; not compared here
+    const plan::SlotCounts counts = stats->total(r.stats_slot);
+    out.push_back({counts.packets, counts.bytes, 0});  // last-hit is not a sum; not compared here
   }
   return out;
 }

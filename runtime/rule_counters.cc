@@ -23,10 +23,10 @@ Result<uint32_t> read_last_hit(int last_hit_fd, uint32_t slot) {
   return stored;
 }
 
-Result<plan::RuleCounters> read_rule_counters(int stats_fd, int last_hit_fd, uint32_t slot) {
-  auto words = read_percpu_u64(stats_fd, slot, 2);
-  if (!words) return words.error();
-  plan::RuleCounters out{(*words)[0], (*words)[1], 0};
+Result<plan::RuleCounters> read_rule_counters(const StatsMap& stats, int last_hit_fd,
+                                              uint32_t slot) {
+  const plan::SlotCounts counts = stats.total(slot);
+  plan::RuleCounters out{counts.packets, counts.bytes, 0};
   if (out.packets == 0) return out;
   auto stored = read_last_hit(last_hit_fd, slot);
   if (!stored) return stored.error();

@@ -12,6 +12,7 @@
 #include "tc2xdp/runtime/flow_cache.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/mapped_value.h"
+#include "tc2xdp/runtime/stats_map.h"
 
 namespace tc2xdp::runtime {
 
@@ -51,9 +52,6 @@ Status write_bucket(int fd, const plan::TableWrite& w) {
 
 Status write_table_edits(const std::vector<plan::TableWrite>& writes, const TableMapFds& maps,
                          uint32_t& count) {
-  auto cpus = possible_cpus();
-  if (!cpus) return cpus.error();
-  const std::vector<uint8_t> zeros(sizeof(plan::SlotCounts) * *cpus, 0);
   for (const auto& w : writes) {
     if (!w.devmap) continue;
     const auto [slot, ifindex] = *w.devmap;
@@ -67,12 +65,14 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     }
   }
   std::vector<ValueWrite> records;
+  std::vector<uint32_t> new_slots;
   for (const auto& w : writes) {
     if (!w.record) continue;
-    if (auto s = update_elem(maps.stats, bytes_of(w.slot), zeros); !s) return s;
+    new_slots.push_back(w.slot);
     records.push_back({uint64_t{w.slot} * w.record->size(), *w.record});
-    ++count;
   }
+  if (auto s = zero_stats_slots(maps.stats, new_slots); !s) return s;
+  count += static_cast<uint32_t>(new_slots.size());
   if (auto s = store_in_place(maps.records, records); !s) return s;
   count += static_cast<uint32_t>(records.size());
   for (const auto& w : writes) {

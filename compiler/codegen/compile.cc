@@ -1,6 +1,8 @@
 // codegen::compile: the maps, the parser, the rules, one BPF object.
 #include "tc2xdp/codegen/compile.h"
 
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -60,13 +62,13 @@ Result<BpfProgram> compile_once(const ir::RuleSet& rules, const plan::Plan& plan
   ProgramLines lines;
   BpfModule module("tc2xdp", source_text(rules, plan, lines));
 
-  const BtfType counters =
-      BtfType::structure("t2x_slot_counts", {{"packets", 8, 1}, {"bytes", 8, 1}});
   static_assert(sizeof(plan::SlotCounts) == 16);
   ProgramMaps maps;
   const uint32_t slots = std::max<uint32_t>(1, plan.stats_slots);
-  maps.stats =
-      &module.declare_map({kStatsMap, MapKind::kPercpuArray, BtfType::u32(), counters, slots});
+  // Per slot {packets, bytes}: u64 counts[2 * slot + 0/1].
+  const BtfType counters = BtfType::structure("t2x_cpu_counts", {{"counts", 8, 2 * slots}});
+  maps.stats = &module.declare_map(
+      {kStatsMap, MapKind::kArray, BtfType::u32(), counters, plan.cpus, BPF_F_MMAPABLE});
   maps.last_hit =
       &module.declare_map({kLastHitMap, MapKind::kArray, BtfType::u32(),
                            BtfType::structure("t2x_last_hits", {{"units", 4, plan::kU32Chunk}}),

@@ -329,17 +329,29 @@ void ProgramLowering::bump_counters(llvm::Value* slot) {
   // First: it borrows the key slot, which must hold `slot` after this (police reads it there).
   touch_last_hit(slot);
   b_.CreateStore(slot, stats_key_);
-  llvm::Value* counters = map_lookup_elem(b_, maps_.stats->global, stats_key_, "counters");
+  // This CPU's element (runtime/stats_map.h). Its key borrows last_key_, which record_last sets
+  // before each use.
+  llvm::Value* cpu = call_helper(b_, BpfHelper::kGetSmpProcessorId, i32_, {}, "cpu");
+  b_.CreateStore(cpu, last_key_);
+  llvm::Value* counters = map_lookup_elem(b_, maps_.stats->global, last_key_, "counters");
   llvm::BasicBlock* present = fn_.create_block("count");
   llvm::BasicBlock* done = fn_.create_block("counted");
-  b_.CreateCondBr(b_.CreateIsNull(counters), done, present);
+  // A slot past the map is never planned; the bound is what the verifier needs.
+  const uint32_t slots = std::max<uint32_t>(1, plan_.stats_slots);
+  b_.CreateCondBr(
+      b_.CreateOr(b_.CreateIsNull(counters), b_.CreateICmpUGE(slot, b_.getInt32(slots))), done,
+      present);
   b_.SetInsertPoint(present);
+  llvm::Value* at =
+      b_.CreateGEP(b_.getInt8Ty(), counters,
+                   b_.CreateMul(b_.CreateZExt(slot, i64_), b_.getInt64(sizeof(plan::SlotCounts))),
+                   "slot_counts");
   auto add = [&](uint32_t offset, llvm::Value* delta) {
-    llvm::Value* field = b_.CreateConstGEP1_32(b_.getInt8Ty(), counters, offset);
+    llvm::Value* field = b_.CreateConstGEP1_32(b_.getInt8Ty(), at, offset);
     llvm::Value* old = b_.CreateAlignedLoad(i64_, field, llvm::Align(8));
     b_.CreateAlignedStore(b_.CreateAdd(old, delta), field, llvm::Align(8));
   };
-  // Per-CPU values: plain read-modify-write is race-free.
+  // Only this CPU writes its element: plain read-modify-write is race-free.
   add(offsetof(plan::SlotCounts, packets), b_.getInt64(1));
   llvm::Value* length = b_.CreateSub(b_.CreatePtrToInt(fn_.data_end(), i64_),
                                      b_.CreatePtrToInt(fn_.data(), i64_), "frame_len");

@@ -197,6 +197,7 @@ Plan make_plan(const ir::RuleSet& rules, const PlanOptions& options, Diagnostics
     note_fields(rules.rules()[i], evaluated_match(rules.rules()[i], plan.rules[i]), plan.parse);
   for (auto& [id, chain] : chains) plan.chains.push_back(std::move(chain));
   plan.stats_slots = std::max(slots.size(), options.min_stats_slots);
+  plan.cpus = std::max<uint32_t>(1, options.cpus);
   // Instances are slots. A list whose rules were all punted later (a shared index) is still code
   // and still names the maps.
   if (std::any_of(plan.action_lists.begin(), plan.action_lists.end(),

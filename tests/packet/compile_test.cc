@@ -88,7 +88,10 @@ struct Loaded {
   uint64_t last_match() const { return (*runtime::read_percpu_u64(last, 0, 1))[0]; }
   // packets, bytes, last hit (ns) of rule `index` (position in the rule set).
   std::vector<uint64_t> counters(size_t index) const {
-    const auto c = *runtime::read_rule_counters(stats, last_hit, plan.rules[index].stats_slot);
+    const auto mapped = runtime::StatsMap::open(stats);
+    EXPECT_TRUE(mapped.ok()) << mapped.error().to_string();
+    if (!mapped.ok()) return {0, 0, 0};
+    const auto c = *runtime::read_rule_counters(*mapped, last_hit, plan.rules[index].stats_slot);
     return {c.packets, c.bytes, c.last_hit_ns};
   }
   uint64_t packets(size_t index) const { return counters(index)[0]; }

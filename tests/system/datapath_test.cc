@@ -3,6 +3,7 @@
 #include "tc2xdp/runtime/datapath.h"
 
 #include <gtest/gtest.h>
+#include <linux/bpf.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -551,9 +552,10 @@ Result<codegen::BpfProgram> unverifiable(const ir::RuleSet&, const plan::Plan& p
   using codegen::BtfType;
   using codegen::MapKind;
   codegen::BpfModule m("broken", "entry\nrule 1: unchecked read\n");
-  m.declare_map({codegen::kStatsMap, MapKind::kPercpuArray, BtfType::u32(),
-                 BtfType::structure("counters", {{"packets", 8}, {"bytes", 8}}),
-                 std::max<uint32_t>(1, plan.stats_slots)});
+  m.declare_map(
+      {codegen::kStatsMap, MapKind::kArray, BtfType::u32(),
+       BtfType::structure("counters", {{"counts", 8, 2 * std::max<uint32_t>(1, plan.stats_slots)}}),
+       plan.cpus, BPF_F_MMAPABLE});
   m.declare_map({codegen::kLastHitMap, MapKind::kArray, BtfType::u32(),
                  BtfType::structure("last_hits", {{"units", 4, plan::kU32Chunk}}),
                  plan::u32_chunks(std::max<uint32_t>(1, plan.stats_slots))});

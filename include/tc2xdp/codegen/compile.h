@@ -12,7 +12,8 @@ namespace tc2xdp::codegen {
 
 // The names every compiled program uses; the runtime and the tests find maps by them.
 inline constexpr const char* kProgramName = "tc2xdp_main";
-// PERCPU_ARRAY u32 -> plan::SlotCounts, one entry per plan stats slot.
+// The counters (runtime/stats_map.h): an mmapable ARRAY u32 CPU -> plan::SlotCounts of every
+// plan stats slot; Plan::cpus elements, raised to the possible CPUs by runtime::BpfObject::load.
 inline constexpr const char* kStatsMap = "t2x_stats";
 // ARRAY u32 -> plan::kU32Chunk u32 last hits (plan::SlotCounts), slot s at s % kU32Chunk of
 // element s / kU32Chunk.
@@ -62,8 +63,8 @@ inline constexpr const char* kFlowCacheMap = ".bss.t2x_flows";
 // only if it was built to this layout, else it recompiles. Change the text whenever a map's
 // kind, layout or meaning changes.
 inline constexpr const char* kProgramLayout =
-    "2026-12-06b: records, cut trees and the flow cache in global data, 16-byte per-CPU "
-    "counters, last hits";
+    "2026-12-06c: records, cut trees and the flow cache in global data, counters in an array "
+    "of a CPU's slots, last hits";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
 // u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.

@@ -144,7 +144,10 @@ struct Plan {
   // Whether the program needs its tc ingress companion: some list makes copies of a passed frame,
   // or passes a frame with a mark (the companion turns the metadata mark into skb->mark).
   bool needs_tc_companion() const;
-  uint32_t stats_slots = 0;      // the counters map's size (>= every rule's slot + 1)
+  uint32_t stats_slots = 0;  // the counters map's size (>= every rule's slot + 1)
+  // The CPUs the counters map has an element for (PlanOptions::cpus); the loader raises it to the
+  // machine's possible CPUs, so a plan made elsewhere still counts every CPU's packets.
+  uint32_t cpus = 1;
   uint32_t max_chain_hops = 16;  // goto chain bound; beyond it the packet is dropped
   std::vector<Table> tables;
   TableLayout table_layout;    // W: the widest table's packed words
@@ -195,7 +198,8 @@ struct PlanOptions {
   std::function<std::optional<uint32_t>(const std::string&)> resolve_ingress;
   // Flow cache entries per CPU (plan/flow_cache.h); 0: no cache.
   uint32_t flow_cache_entries = 0;
-  uint32_t cpus = 1;  // the CPUs the cache has a region for (the machine's possible CPUs)
+  // The machine's possible CPUs: the counters map's elements and the flow cache's regions.
+  uint32_t cpus = 1;
 };
 
 // Decides the plan. Rules that cannot be offloaded become punts (never dropped silently); each

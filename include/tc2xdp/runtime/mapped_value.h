@@ -1,5 +1,6 @@
-// A one-element array map's value (a program's global data, BPF_F_MMAPABLE) mapped into this
-// process, so single records of it are written in place instead of the whole value per write.
+// An mmapable array map's values (a program's global data: one element; or the counters: one per
+// CPU, back to back) mapped into this process, so single records of it are written in place
+// instead of the whole value per write. Offsets count from the first element's start.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,7 @@ class MappedValue {
   MappedValue(const MappedValue&) = delete;
   ~MappedValue();
 
-  size_t size() const { return size_; }  // the whole value's, mapped or not
+  size_t size() const { return size_; }  // every element's bytes, mapped or not
   // Stores `bytes` at `offset` (from the value's start, inside the mapped range) as aligned
   // 8-byte words (both must be multiples of 8), skipping
   // words that already hold their bytes: a program reading concurrently sees each word old or

@@ -1,11 +1,12 @@
-// A rule's counters as the program keeps them: packets and bytes per CPU in the stats map, the
-// last hit once in the last-hit map (plan::SlotCounts, plan::kLastHitShift).
+// A rule's counters as the program keeps them: packets and bytes per CPU in the stats map
+// (stats_map.h), the last hit once in the last-hit map (plan::SlotCounts, plan::kLastHitShift).
 #pragma once
 
 #include <cstdint>
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/plan/plan.h"
+#include "tc2xdp/runtime/stats_map.h"
 
 namespace tc2xdp::runtime {
 
@@ -18,6 +19,7 @@ Result<uint32_t> read_last_hit(int last_hit_fd, uint32_t slot);
 
 // Slot `slot`'s packets and bytes summed over CPUs, and its last hit (0 if it counted nothing:
 // a slot taken over from a deleted rule keeps that rule's time until its first packet).
-Result<plan::RuleCounters> read_rule_counters(int stats_fd, int last_hit_fd, uint32_t slot);
+Result<plan::RuleCounters> read_rule_counters(const StatsMap& stats, int last_hit_fd,
+                                              uint32_t slot);
 
 }  // namespace tc2xdp::runtime
