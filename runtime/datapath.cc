@@ -40,14 +40,14 @@ plan::PlanOptions host_options(std::map<plan::RuleKey, uint32_t> slots, uint32_t
 }
 
 // Room for the rule set to grow before the counters map must be replaced (and the records map,
-// which has as many slots), rounded up to 64 slots: an eighth of the rules, but at least as many
-// rules as there are, up to 1,024, so a small set can double in one batch of map writes. A growth
-// recompiles and carries the counters, so past that the headroom only spaces recompiles out;
-// twice the rules made the two maps most of a large program's memory (9,774 rules: 19,584
-// slots, now 11,008).
+// which has as many slots), rounded up to 64 slots: a sixteenth of the rules, but at least as many
+// rules as there are, up to 512, so a small set can double in one batch of map writes. A growth
+// recompiles and carries the counters, so past that the headroom only spaces recompiles out, and
+// each slot costs a record and a CPU's counts per CPU (84 bytes on 2 CPUs): 9,774 rules take
+// 10,432 slots (11,008 with an eighth, 19,584 with twice the rules).
 uint32_t stats_capacity_for(size_t rules) {
   const uint32_t n = static_cast<uint32_t>(rules);
-  const uint32_t slack = std::max(n / 8, std::min<uint32_t>(n, 1024));
+  const uint32_t slack = std::max(n / 16, std::min<uint32_t>(n, 512));
   return std::max<uint32_t>(kMinStatsCapacity, (n + slack + 63) / 64 * 64);
 }
 

@@ -124,7 +124,8 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   report.data_only = true;
   report.mode = mode_;
   const TableMapFds maps{live.stats.get(),  live.records.get(),   live.tuples.get(),
-                         live.spares.get(), live.redirects.get(), live.flows.get()};
+                         live.spares.get(), live.redirects.get(), live.flows.get(),
+                         plan_.flow_cache};
   if (auto s = write_table_edits(writes, maps, report.map_writes); !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;

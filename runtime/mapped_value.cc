@@ -69,6 +69,22 @@ Result<uint64_t> MappedValue::load_word(size_t offset) const {
   return *reinterpret_cast<const volatile uint64_t*>(base_ + (offset - first_));
 }
 
+Result<uint32_t> MappedValue::load_u32(size_t offset) const {
+  if (offset % 4 || offset < first_ || offset + 4 > std::min(first_ + length_, size_))
+    return Error{"load from global data", EINVAL,
+                 "the u32 at " + std::to_string(offset) + " is not mapped"};
+  return __atomic_load_n(reinterpret_cast<const uint32_t*>(base_ + (offset - first_)),
+                         __ATOMIC_RELAXED);
+}
+
+Result<bool> MappedValue::replace_u32(size_t offset, uint32_t expected, uint32_t desired) {
+  if (offset % 4 || offset < first_ || offset + 4 > std::min(first_ + length_, size_))
+    return Error{"replace in global data", EINVAL,
+                 "the u32 at " + std::to_string(offset) + " is not mapped"};
+  return __atomic_compare_exchange_n(reinterpret_cast<uint32_t*>(base_ + (offset - first_)),
+                                     &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
 Status store_in_place(int map_fd, std::span<const ValueWrite> writes) {
   if (writes.empty()) return Ok{};
   size_t begin = SIZE_MAX, end = 0;

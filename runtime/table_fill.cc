@@ -80,7 +80,7 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }
-  return retire_flow_answers(maps.flows);
+  return retire_flow_answers(maps.flows, maps.flow_cache);
 }
 
 Status write_device_maps(const plan::Plan& plan, const BpfObject& object,

@@ -19,8 +19,8 @@ namespace tc2xdp::codegen {
 
 namespace {
 
-// Above any meta >> 24 (a u32 stamp and a table byte): what CPUs without a region compare with.
-constexpr uint64_t kNeverMeta = uint64_t{1} << 40;
+// Above any meta >> 24 (a 7-bit stamp and the table bit): what CPUs without a region compare with.
+constexpr uint64_t kNeverMeta = uint64_t{1} << 8;
 
 }  // namespace
 
@@ -39,7 +39,7 @@ std::vector<llvm::Value*> TableProbe::flow_key() {
 
 llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
   const plan::FlowCache& cache = maps_.flow_cache;
-  const uint64_t entry = cache.entry_size();
+  const uint64_t key_size = cache.key_size();
   const std::string n = "flows" + std::to_string(maps_.table_index);
   const std::vector<llvm::Value*> key = flow_key();
 
@@ -79,11 +79,11 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
   b_.SetInsertPoint(inside);
   llvm::Value* base = b_.CreateGEP(i8_, maps_.flows, offset, n + ".set");
 
-  // The generation is read before any table data: an answer walked from data older than a bump
-  // carries the older stamp.
-  llvm::Value* generation = b_.CreateAlignedLoad(i64_, maps_.flows, llvm::Align(8), true);
-  llvm::Value* stamp = b_.CreateAnd(b_.CreateAdd(generation, b_.getInt64(1)), 0xffffffff);
-  llvm::Value* owner = b_.CreateOr(b_.CreateShl(stamp, 8), b_.getInt64(maps_.table_index));
+  // The stamp is read before any table data: an answer walked from data older than a bump
+  // carries the older stamp. The header holds it less one (0 to 126).
+  llvm::Value* header = b_.CreateAlignedLoad(i64_, maps_.flows, llvm::Align(8), true);
+  llvm::Value* stamp = b_.CreateAdd(b_.CreateAnd(header, 0x7f), b_.getInt64(1));
+  llvm::Value* owner = b_.CreateOr(b_.CreateShl(stamp, 1), b_.getInt64(table_.flow_cache_tag));
   const auto select_by = [&](llvm::Value* mask, llvm::Value* if_set, llvm::Value* if_clear) {
     return b_.CreateXor(if_clear, b_.CreateAnd(b_.CreateXor(if_clear, if_set), mask));
   };
@@ -98,16 +98,17 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
   // walk lacks): the victim is folded in as each way is read.
   llvm::BasicBlock* hit = fn_.create_block(n + ".hit");
   llvm::PHINode* hit_meta = llvm::PHINode::Create(i64_, plan::kFlowCacheWays + 1, n + ".meta", hit);
-  // Compares the way at `entry_at`; branches to `hit` if it holds the key, and returns all ones
-  // if its stamp is not the expected one (-x has bit 63 set iff x != 0).
-  const auto read_way = [&](llvm::Value* entry_at, const std::vector<llvm::Value*>& words,
-                            const std::string& name) {
-    llvm::Value* meta = load_at(entry_at, 0, i64_);
+  // Compares the way whose meta is at `meta_at` and key at `key_at`; branches to `hit` if it holds
+  // the key, and returns all ones if its stamp is not the expected one (-x has bit 63 set iff
+  // x != 0).
+  const auto read_way = [&](llvm::Value* meta_at, llvm::Value* key_at,
+                            const std::vector<llvm::Value*>& words, const std::string& name) {
+    llvm::Value* meta = b_.CreateZExt(load_at(meta_at, 0, i32_), i64_);
     llvm::Value* mismatch = b_.CreateXor(b_.CreateLShr(meta, 24), expected);
     for (size_t w = 0; w < words.size(); ++w)
-      mismatch = b_.CreateOr(mismatch, b_.CreateXor(load_at(entry_at, 8 + 8 * w, i64_), words[w]));
+      mismatch = b_.CreateOr(mismatch, b_.CreateXor(load_at(key_at, 8 * w, i64_), words[w]));
     llvm::Value* stamp_diff =
-        optimization_barrier(b_, b_.CreateXor(b_.CreateLShr(meta, 32), b_.CreateLShr(expected, 8)));
+        optimization_barrier(b_, b_.CreateXor(b_.CreateLShr(meta, 25), b_.CreateLShr(expected, 1)));
     llvm::Value* stale = b_.CreateAShr(b_.CreateSub(b_.getInt64(0), stamp_diff), 63);
     hit_meta->addIncoming(meta, b_.GetInsertBlock());
     llvm::BasicBlock* next = fn_.create_block(name);
@@ -116,35 +117,44 @@ llvm::Value* TableProbe::cached_walk(llvm::BasicBlock* miss) {
     b_.SetInsertPoint(next);
     return optimization_barrier(b_, stale);
   };
-  llvm::Value* preferred_stale = read_way(
-      b_.CreateGEP(i8_, base, b_.CreateMul(preferred, b_.getInt64(entry))), key, n + ".others");
+  llvm::Value* preferred_stale =
+      read_way(b_.CreateGEP(i8_, base, b_.CreateShl(preferred, 2)),
+               b_.CreateGEP(i8_, base,
+                            b_.CreateAdd(b_.CreateMul(preferred, b_.getInt64(key_size)),
+                                         b_.getInt64(cache.key_offset(0)))),
+               key, n + ".others");
   llvm::Value* victim = preferred;
   llvm::Value* taken = b_.getInt64(0);  // all ones once a stale way was chosen
   for (uint32_t way = 0; way < plan::kFlowCacheWays; ++way) {
     // The key is read again for each way rather than kept live (spilled) across them.
-    llvm::Value* stale = read_way(b_.CreateConstGEP1_32(i8_, base, way * entry), flow_key(),
-                                  n + ".way" + std::to_string(way + 1));
+    llvm::Value* stale = read_way(b_.CreateConstGEP1_32(i8_, base, 4 * way),
+                                  b_.CreateConstGEP1_32(i8_, base, cache.key_offset(way)),
+                                  flow_key(), n + ".way" + std::to_string(way + 1));
     llvm::Value* take = b_.CreateAnd(stale, b_.CreateNot(taken));
     victim = optimization_barrier(b_, select_by(take, b_.getInt64(way), victim));
     taken = optimization_barrier(b_, b_.CreateOr(taken, stale));
   }
   victim = select_by(preferred_stale, preferred, victim);
   victim = b_.CreateAnd(blind(optimization_barrier(b_, victim)), plan::kFlowCacheWays - 1);
-  llvm::Value* slot =
-      b_.CreateGEP(i8_, base, b_.CreateMul(victim, b_.getInt64(entry)), n + ".victim");
-  // The way is claimed before the walk and its answer filled in after, so only its address
-  // stays live (spilled) across the walk: the region is this CPU's, and nothing reads it between.
-  const auto store = [&](uint32_t at, llvm::Value* v) {
-    b_.CreateAlignedStore(v, b_.CreateConstGEP1_32(i8_, slot, at), llvm::Align(8), true);
+  llvm::Value* victim_meta = b_.CreateGEP(i8_, base, b_.CreateShl(victim, 2), n + ".victim");
+  llvm::Value* victim_key = b_.CreateGEP(
+      i8_, base,
+      b_.CreateAdd(b_.CreateMul(victim, b_.getInt64(key_size)), b_.getInt64(cache.key_offset(0))));
+  // The way is claimed before the walk and its answer filled in after, so only its meta's
+  // address stays live (spilled) across the walk: the region is this CPU's, and nothing reads it
+  // between.
+  const auto store = [&](llvm::Value* at, uint32_t offset, llvm::Value* v) {
+    b_.CreateAlignedStore(v, b_.CreateConstGEP1_32(i8_, at, offset),
+                          llvm::Align(v->getType() == i64_ ? 8 : 4), true);
   };
-  store(0, b_.getInt64(0));
+  store(victim_meta, 0, b_.getInt32(0));
   const std::vector<llvm::Value*> claimed = flow_key();
-  for (size_t w = 0; w < claimed.size(); ++w) store(8 + 8 * w, claimed[w]);
-  store(0, claim);
+  for (size_t w = 0; w < claimed.size(); ++w) store(victim_key, 8 * w, claimed[w]);
+  store(victim_meta, 0, b_.CreateTrunc(claim, i32_));
 
   walk();
   llvm::Value* answer = b_.CreateAnd(best_record_, b_.getInt64(plan::kFlowCacheNoRecord));
-  store(0, b_.CreateOr(load_at(slot, 0, i64_), answer));
+  store(victim_meta, 0, b_.CreateOr(load_at(victim_meta, 0, i32_), b_.CreateTrunc(answer, i32_)));
   llvm::BasicBlock* walked = b_.GetInsertBlock();
   llvm::BasicBlock* done = fn_.create_block(n + ".done");
   b_.CreateBr(done);

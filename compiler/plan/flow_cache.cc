@@ -28,7 +28,7 @@ bool flow_cache_ports_word(const Table& table) {
 
 void plan_flow_cache(Plan& plan, const PlanOptions& options) {
   plan.flow_cache = {};
-  for (Table& t : plan.tables) t.flow_cached = false;
+  for (Table& t : plan.tables) t.flow_cached = false, t.flow_cache_tag = 0;
   if (options.flow_cache_entries == 0 || options.cpus == 0 || plan.tables.empty() ||
       plan.stats_slots >= kFlowCacheNoRecord)
     return;
@@ -39,9 +39,8 @@ void plan_flow_cache(Plan& plan, const PlanOptions& options) {
   // The largest tables: each cached probe's hit and walk paths add to what the verifier explores
   // (18 small cached tables of a generated set took 3.6 times the instructions, and some sets
   // past the limit), while a small table's probe is cheap anyway.
-  std::vector<Table*> by_size;  // those the meta's table byte can name
-  for (size_t i = 0; i < plan.tables.size() && i < kFlowCacheMaxTables; ++i)
-    by_size.push_back(&plan.tables[i]);
+  std::vector<Table*> by_size;
+  for (Table& t : plan.tables) by_size.push_back(&t);
   std::stable_sort(by_size.begin(), by_size.end(), [](const Table* a, const Table* b) {
     return a->records.size() > b->records.size();
   });
@@ -53,6 +52,9 @@ void plan_flow_cache(Plan& plan, const PlanOptions& options) {
         std::max(plan.flow_cache.key_words, t.words + (flow_cache_ports_word(t) ? 1u : 0u));
     plan.estimated_verifier_insns += kFlowCacheInsns;
   }
+  uint8_t tag = 0;
+  for (Table& t : plan.tables)
+    if (t.flow_cached) t.flow_cache_tag = tag++;
 }
 
 }  // namespace tc2xdp::plan

@@ -96,7 +96,7 @@ std::string fingerprint(const Plan& plan, const ir::RuleSet& rules) {
       for (const auto& pc : t.layout)
         fp << ' ' << pc.component.name() << '@' << int(pc.word) << ':' << int(pc.shift);
       fp << " ranges " << t.src_port_range << t.dst_port_range << " cached " << t.flow_cached
-         << " spares " << t.spares.size() << " goto";
+         << int{t.flow_cache_tag} << " spares " << t.spares.size() << " goto";
       for (uint32_t c : t.goto_chains) fp << ' ' << c;
       // A tree is code-sized in its depth and widest leaf, and holds its rules for good: a
       // change to its nodes or leaves is a recompile (the maps are never rewritten under a

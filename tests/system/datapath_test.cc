@@ -2,6 +2,7 @@
 // keeps counters and swaps atomically, a rejected program leaves the old one, two interfaces.
 #include "tc2xdp/runtime/datapath.h"
 
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include "raw_sender.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/runtime/flow_cache.h"
+#include "tc2xdp/runtime/mapped_value.h"
 #include "tc2xdp/runtime/trivial_program.h"
 #include "tc2xdp/runtime/xdp_link.h"
 
@@ -233,6 +236,36 @@ TEST_F(DatapathTest, AChangeInPlaceRetiresTheFlowCachesAnswers) {
   auto added = apply("dpb0", rules_from(spaced + kTakeOver));
   ASSERT_TRUE(added.ok()) << added.error().to_string();
   ASSERT_TRUE(added->data_only);
+  send(udp_to(10004), 2);
+  EXPECT_TRUE(eventually([&] { return took_over(packets(topo_.b(), "dpb0")); }))
+      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+}
+
+// The stamps are 7 bits: a way a change retired would read as current again when its stamp comes
+// round, 127 changes later, unless the runtime empties it first.
+TEST_F(DatapathTest, AWayRetiredAStampCycleAgoDoesNotAnswer) {
+  const std::string spaced = spaced_table_rules();
+  ASSERT_TRUE(apply("dpb0", rules_from(spaced)).ok());
+  send(udp_to(10004), 3);  // pref 50 answers, cached under stamp 1
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 3; }));
+  auto added = apply("dpb0", rules_from(spaced + kTakeOver));  // stamp 2
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  ASSERT_TRUE(added->data_only);
+  {
+    NetnsScope in_b(topo_.b());
+    auto dp = Datapath::open("dpb0");
+    ASSERT_TRUE(dp.ok()) << dp.error().to_string();
+    const plan::FlowCache layout = dp->plan().flow_cache;
+    ASSERT_TRUE(layout.enabled());
+    UniqueFd flows(bpf_obj_get((DatapathPaths{}.pin_root + "/dpb0/flows").c_str()));
+    ASSERT_GE(flows.get(), 0);
+    // Changes that touch no flow, until stamp 1 is current again.
+    for (uint32_t bump = 2; bump < plan::kFlowCacheStamps + 1; ++bump)
+      ASSERT_TRUE(retire_flow_answers(flows.get(), layout).ok());
+    auto header = MappedValue::map(flows.get(), 0, 8);
+    ASSERT_TRUE(header.ok());
+    ASSERT_EQ(*header->load_word(0), 0u) << "stamp 1";
+  }
   send(udp_to(10004), 2);
   EXPECT_TRUE(eventually([&] { return took_over(packets(topo_.b(), "dpb0")); }))
       << ::testing::PrintToString(packets(topo_.b(), "dpb0"));

@@ -115,8 +115,9 @@ struct Table {
   std::vector<uint32_t> goto_chains;  // the chains its records goto (the only targets coded)
   std::vector<Tuple> tuples;          // probe order: ascending floor
   std::vector<uint32_t> spares;       // its entries in the spares map, probed after the tuples
-  std::vector<Tree> trees;   // walked in order before the tuples, which then hold the residue
-  bool flow_cached = false;  // its answers go through the flow cache (plan/flow_cache.h)
+  std::vector<Tree> trees;     // walked in order before the tuples, which then hold the residue
+  bool flow_cached = false;    // its answers go through the flow cache (plan/flow_cache.h)
+  uint8_t flow_cache_tag = 0;  // which of the cached tables: the cache's meta names it so
   // Data.
   std::vector<TableRecord> records;  // record id = the rule's stats slot
   std::vector<TableBucket> buckets;

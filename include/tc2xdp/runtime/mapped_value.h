@@ -29,6 +29,10 @@ class MappedValue {
   Status store(size_t offset, std::span<const uint8_t> bytes);
   // The aligned u64 at `offset` (inside the mapped range).
   Result<uint64_t> load_word(size_t offset) const;
+  // The aligned u32 at `offset` replaced by `desired` if it holds `expected`, atomically, so a
+  // program's store to it meanwhile is never overwritten. Whether it was replaced.
+  Result<bool> replace_u32(size_t offset, uint32_t expected, uint32_t desired);
+  Result<uint32_t> load_u32(size_t offset) const;
 
  private:
   MappedValue(uint8_t* base, size_t first, size_t length, size_t size)

@@ -30,7 +30,8 @@ Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
 // The maps a live program's tables are edited in (plan::TablePatcher's writes).
 struct TableMapFds {
   int stats = -1, records = -1, tuples = -1, spares = -1, redirects = -1;
-  int flows = -1;  // the flow cache, if any: its answers are retired after the edits
+  int flows = -1;              // the flow cache, if any: its answers are retired after the edits
+  plan::FlowCache flow_cache;  // its layout
 };
 
 // Publishes in-place edits in an order no packet can observe half done: new devmap slots, spare

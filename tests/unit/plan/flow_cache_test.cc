@@ -46,9 +46,13 @@ TEST(FlowCachePlan, EntriesRoundUpToWholeSetsAPowerOfTwoOfThem) {
   EXPECT_EQ(plan_with(text, 1u << 30).flow_cache.sets, kFlowCacheMaxSets);
   const Plan p = plan_with(text, 4096, 3);
   EXPECT_EQ(p.flow_cache.cpus, 3u);
-  // The generation's line, three regions, and the set CPUs past them share.
+  // The stamp's line, three regions, and the set CPUs past them share.
   EXPECT_EQ(p.flow_cache.bytes(),
             kFlowCacheHeader + 3 * p.flow_cache.region_size() + p.flow_cache.set_size());
+  // A set: the ways' u32 metas, then their keys.
+  EXPECT_EQ(p.flow_cache.key_offset(0), 4 * kFlowCacheWays);
+  EXPECT_EQ(p.flow_cache.set_size(),
+            4 * kFlowCacheWays + kFlowCacheWays * 8 * p.flow_cache.key_words);
 }
 
 TEST(FlowCachePlan, NoTablesNoCache) {
@@ -69,6 +73,9 @@ TEST(FlowCachePlan, TheLargestTablesAreCachedAndTheChoiceIsShape) {
   EXPECT_FALSE(p.tables[0].flow_cached);  // 10 records
   EXPECT_TRUE(p.tables[1].flow_cached);   // 30
   EXPECT_TRUE(p.tables[2].flow_cached);   // 20
+  // The meta's table bit, in table order.
+  EXPECT_EQ(p.tables[1].flow_cache_tag, 0u);
+  EXPECT_EQ(p.tables[2].flow_cache_tag, 1u);
   const Plan uncached = plan_with(chain_rules(0, 10) + chain_rules(1, 30) + chain_rules(2, 20), 0);
   EXPECT_NE(p.shape_fingerprint, uncached.shape_fingerprint);
 }
