@@ -327,6 +327,10 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   }
   if (auto s = place_tc_copies(plan, *object, *ifindex, pins + "/tc_link"); !s) return s.error();
   clock.mark("attach or swap");
+  if (link && old_stats.get() < 0)
+    report.notes.push_back(
+        "the live counters were not laid out as this build lays them out (an older build "
+        "attached the program); counters restart from zero");
   if (carry) {
     // The new program is live: a failure here loses counts, not the change.
     if (auto carried = carry->settle(); carried) {

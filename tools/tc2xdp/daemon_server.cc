@@ -171,8 +171,6 @@ void DaemonServer::serve_burst(const std::vector<int>& connections) {
     std::string text = flushed.diagnostics;
     const runtime::ApplyReport& report = flushed.report.value();
     for (const auto& note : report.notes) text += "tc2xdp: note: " + note + "\n";
-    if (!report.attached_now && !report.counters_kept && !report.counters_carried)
-      text += "tc2xdp: note: the counters map grew; counters restart from zero\n";
     size_t together = 0;
     for (const Call& call : calls) together += waiting(call);
     for (Call& call : calls) {

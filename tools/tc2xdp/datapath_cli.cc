@@ -30,8 +30,6 @@ int report(const std::string& dev, const Result<runtime::ApplyReport>& result,
   }
   const runtime::ApplyReport& r = result.value();
   for (const auto& note : r.notes) std::cerr << "tc2xdp: note: " << note << "\n";
-  if (!r.attached_now && !r.counters_kept && !r.counters_carried)
-    std::cerr << "tc2xdp: note: the counters map grew; counters restart from zero\n";
   return 0;
 }
 
