@@ -21,7 +21,8 @@
 
 namespace tc2xdp::runtime {
 
-// A program's counter maps: per-CPU counts and the shared last hits (plan::SlotCounts).
+// A program's counter maps: the counts, an element per CPU (stats_map.h), and the shared last
+// hits (plan::SlotCounts).
 struct CounterMapFds {
   int stats = -1, last_hit = -1;
 };

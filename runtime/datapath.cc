@@ -211,8 +211,10 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   if (diags.has_errors()) return Error{"plan", EINVAL, diags.to_string()};
   clock.mark("plan");
 
-  if (saved && link && old_stats.get() >= 0 && !options.compiler && !options.recompile &&
-      !saved->tables_edited) {
+  // Data only if the live counters map (and the records map, as large) holds the plan's slots:
+  // rules of the same shape can still outgrow it, since the buckets have more headroom.
+  if (saved && link && old_stats.get() >= 0 && plan.stats_slots == old_capacity &&
+      !options.compiler && !options.recompile && !saved->tables_edited) {
     // The live program's plan, rebuilt from the saved rules and slots with the same options.
     Diagnostics ignored;
     const plan::Plan live = plan::make_plan(saved->rules, plan_options, ignored);

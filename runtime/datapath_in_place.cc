@@ -66,6 +66,13 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
              std::optional<ApplyReport>{};
     live.patcher = std::make_unique<plan::TablePatcher>(plan_, live.plan_options);
   }
+  if (!live.mapped) {
+    auto mapped = MappedTables::map(live.stats.get(), live.records.get(), live.flows.get());
+    if (!mapped)
+      return why = "its maps cannot be mapped: " + mapped.error().to_string(),
+             std::optional<ApplyReport>{};
+    live.mapped = std::make_unique<MappedTables>(std::move(*mapped));
+  }
   plan::TablePatcher& patcher = *live.patcher;
 
   std::vector<plan::TableWrite> writes;
@@ -125,7 +132,7 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   report.mode = mode_;
   const TableMapFds maps{live.stats.get(),  live.records.get(),   live.tuples.get(),
                          live.spares.get(), live.redirects.get(), live.flows.get(),
-                         plan_.flow_cache};
+                         plan_.flow_cache,  live.mapped.get()};
   if (auto s = write_table_edits(writes, maps, report.map_writes); !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;

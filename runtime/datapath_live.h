@@ -6,6 +6,7 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/plan/table_patch.h"
 #include "tc2xdp/runtime/datapath.h"
+#include "tc2xdp/runtime/table_fill.h"
 #include "tc2xdp/runtime/trivial_program.h"
 
 namespace tc2xdp::runtime {
@@ -16,6 +17,7 @@ struct Datapath::Live {
   plan::PlanOptions plan_options;
   // The live tables as written, for changes filed in place; made on first use.
   std::unique_ptr<plan::TablePatcher> patcher;
+  std::unique_ptr<MappedTables> mapped;  // the maps it writes, mapped with it
 };
 
 }  // namespace tc2xdp::runtime

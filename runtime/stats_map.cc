@@ -62,6 +62,12 @@ Status StatsMap::store(uint32_t cpu, uint32_t slot, const plan::SlotCounts& coun
   return mapped_.store(shape_.offset(cpu, slot), bytes_of(counts));
 }
 
+Status StatsMap::zero(uint32_t slot) {
+  for (uint32_t cpu = 0; cpu < shape_.cpus; ++cpu)
+    if (auto s = store(cpu, slot, {}); !s) return s;
+  return Ok{};
+}
+
 Status zero_stats_slots(int fd, const std::vector<uint32_t>& slots) {
   if (slots.empty()) return Ok{};
   auto shape = stats_shape(fd);

@@ -50,6 +50,20 @@ Status write_bucket(int fd, const plan::TableWrite& w) {
 
 }  // namespace
 
+Result<MappedTables> MappedTables::map(int stats_fd, int records_fd, int flows_fd) {
+  auto stats = StatsMap::open(stats_fd);
+  if (!stats) return stats.error();
+  auto records = MappedValue::map(records_fd);
+  if (!records) return records.error();
+  std::optional<MappedValue> flows;
+  if (flows_fd >= 0) {
+    auto mapped = MappedValue::map(flows_fd);
+    if (!mapped) return mapped.error();
+    flows.emplace(std::move(*mapped));
+  }
+  return MappedTables{std::move(*stats), std::move(*records), std::move(flows)};
+}
+
 Status write_table_edits(const std::vector<plan::TableWrite>& writes, const TableMapFds& maps,
                          uint32_t& count) {
   for (const auto& w : writes) {
@@ -71,15 +85,27 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     new_slots.push_back(w.slot);
     records.push_back({uint64_t{w.slot} * w.record->size(), *w.record});
   }
-  if (auto s = zero_stats_slots(maps.stats, new_slots); !s) return s;
+  if (maps.mapped) {
+    for (uint32_t slot : new_slots)
+      if (auto s = maps.mapped->stats.zero(slot); !s) return s;
+  } else if (auto s = zero_stats_slots(maps.stats, new_slots); !s) {
+    return s;
+  }
   count += static_cast<uint32_t>(new_slots.size());
-  if (auto s = store_in_place(maps.records, records); !s) return s;
+  if (maps.mapped) {
+    for (const ValueWrite& w : records)
+      if (auto s = maps.mapped->records.store(w.offset, w.bytes); !s) return s;
+  } else if (auto s = store_in_place(maps.records, records); !s) {
+    return s;
+  }
   count += static_cast<uint32_t>(records.size());
   for (const auto& w : writes) {
     if (!w.touches_bucket) continue;
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }
+  if (maps.mapped && maps.mapped->flows)
+    return retire_flow_answers(*maps.mapped->flows, maps.flow_cache);
   return retire_flow_answers(maps.flows, maps.flow_cache);
 }
 

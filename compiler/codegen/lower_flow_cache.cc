@@ -1,5 +1,5 @@
 // The flow cache around a table's walk (plan/flow_cache.h). The packet's key picks a set of this
-// CPU's region; a way holding the key under the current generation and this table answers; else
+// CPU's region; a way holding the key under the current stamp and this table answers; else
 // the walk runs and its answer is written over the way the key's hash prefers if that one is stale,
 // else the first stale way, else the preferred one.
 //

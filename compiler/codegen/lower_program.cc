@@ -68,7 +68,7 @@ class ProgramLowering {
     auto it = chain_entries_.find(chain);
     return it == chain_entries_.end() ? miss_ : it->second;  // no such chain: a miss
   }
-  // Per-CPU counters of stats slot `slot` (i32): packets += 1, bytes += frame length, last hit.
+  // This CPU's counters of stats slot `slot` (i32): packets += 1, bytes += frame length, last hit.
   void bump_counters(llvm::Value* slot);
   void touch_last_hit(llvm::Value* slot);
   // kLastMatchMap[0] = last (i32).

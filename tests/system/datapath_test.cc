@@ -137,6 +137,25 @@ std::string table_rules(int n, int skip = -1) {
   return text;
 }
 
+// Rules of the live shape, but more than the counters map holds: not a change of data (the map
+// cannot take the new slots) but a recompile into a grown map, the counts carried.
+TEST_F(DatapathTest, RulesOutgrowingTheCountersMapInOneChangeGrowItAndKeepCounts) {
+  // 2,000 rules: 2,560 slots, and 2,564 buckets (a quarter more, and 64), so 2,562 rules fit
+  // the buckets and not the slots.
+  ASSERT_TRUE(apply("dpb0", rules_from(table_rules(2000))).ok());
+  send(udp_to(10000), 3);
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[0] == 3; }));
+  auto grown = apply("dpb0", rules_from(table_rules(2562)));
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();
+  EXPECT_FALSE(grown->data_only);
+  EXPECT_TRUE(grown->counters_carried);
+  send(udp_to(12561), 2);
+  EXPECT_TRUE(eventually([&] {
+    auto p = packets(topo_.b(), "dpb0");
+    return p.size() == 2562 && p[0] == 3 && p[2561] == 2;
+  })) << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+}
+
 TEST_F(DatapathTest, AddingAndDeletingTableRulesAreMapWritesOnTheLiveProgram) {
   auto first = apply("dpb0", rules_from(table_rules(300)));
   ASSERT_TRUE(first.ok()) << first.error().to_string();

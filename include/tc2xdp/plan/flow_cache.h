@@ -28,7 +28,7 @@ struct PlanOptions;
 
 inline constexpr uint32_t kFlowCacheWayBits = 2;
 inline constexpr uint32_t kFlowCacheWays = 1u << kFlowCacheWayBits;
-inline constexpr uint32_t kFlowCacheHeader = 64;  // the generation's cache line
+inline constexpr uint32_t kFlowCacheHeader = 64;  // the stamp's cache line
 inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
 inline constexpr size_t kFlowCachedTables = 2;  // the tables with the most records: the meta's bit
 inline constexpr uint32_t kFlowCacheStamps = 127;  // stamps 1 to 127: the meta's top 7 bits

@@ -4,6 +4,7 @@
 
 #include "tc2xdp/diagnostic.h"
 #include "tc2xdp/plan/flow_cache.h"
+#include "tc2xdp/runtime/mapped_value.h"
 
 namespace tc2xdp::runtime {
 
@@ -14,5 +15,7 @@ namespace tc2xdp::runtime {
 // it waits for an RCU grace period and empties the ways stamped in that half a cycle ago. Nothing
 // to do for `flows_fd` < 0 (a program without a cache).
 Status retire_flow_answers(int flows_fd, const plan::FlowCache& layout);
+// The same on the cache's global data mapped whole.
+Status retire_flow_answers(MappedValue& flows, const plan::FlowCache& layout);
 
 }  // namespace tc2xdp::runtime

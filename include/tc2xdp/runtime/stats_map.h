@@ -36,6 +36,8 @@ class StatsMap {
   plan::SlotCounts total(uint32_t slot) const;
   // Only into a slot no attached program counts into: a CPU's concurrent add would be lost.
   Status store(uint32_t cpu, uint32_t slot, const plan::SlotCounts& counts);
+  // Every CPU's counts of `slot` zeroed, as store.
+  Status zero(uint32_t slot);
 
  private:
   StatsMap(MappedValue mapped, StatsShape shape) : mapped_(std::move(mapped)), shape_(shape) {}
