@@ -507,8 +507,8 @@ TEST_F(DatapathTest, ARedirectToANewDeviceIsFiledInPlace) {
   peer_pass.reset();
 }
 
-// Past the counters map's headroom the program gets a bigger map (counters restart), rather than
-// writing past the end of the old one.
+// Past the counters map's headroom the program gets a bigger map (the counters carried into it),
+// rather than writing past the end of the old one.
 TEST_F(DatapathTest, GrowingPastTheCountersHeadroomReplacesTheCountersMap) {
   auto small = apply("dpb0", rules_from(table_rules(10)));
   ASSERT_TRUE(small.ok()) << small.error().to_string();
