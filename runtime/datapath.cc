@@ -31,12 +31,23 @@ namespace {
 
 constexpr uint32_t kMinStatsCapacity = 64;
 
-// Plan options resolving devices here, with the live program's stats slots.
-plan::PlanOptions host_options(std::map<plan::RuleKey, uint32_t> slots, uint32_t min_stats_slots) {
+// Plan options resolving devices here, with the live program's stats slots and the interface's
+// flow cache size.
+plan::PlanOptions host_options(std::map<plan::RuleKey, uint32_t> slots, uint32_t min_stats_slots,
+                               uint32_t flow_cache_entries) {
   plan::PlanOptions options = host_plan_options();
   options.previous_stats_slots = std::move(slots);
   options.min_stats_slots = min_stats_slots;
+  options.flow_cache_entries = flow_cache_entries;
   return options;
+}
+
+// The flow cache size a change plans with: asked for, else the interface's, else the host's.
+uint32_t flow_cache_entries_for(const ApplyOptions& options,
+                                const std::optional<SavedState>& saved) {
+  if (options.flow_cache_entries) return *options.flow_cache_entries;
+  if (saved && saved->flow_cache_entries) return *saved->flow_cache_entries;
+  return host_plan_options().flow_cache_entries;
 }
 
 // Room for the rule set to grow before the counters map must be replaced (and the records map,
@@ -189,7 +200,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
     live_police_stats = UniqueFd(bpf_obj_get((pins + "/police_cnt").c_str()));
   }
   const PoliceMapFds live_policers{live_police.get(), live_police_stats.get()};
-  plan::PlanOptions plan_options = host_options(previous_slots, capacity);
+  const uint32_t cache_entries = flow_cache_entries_for(options, saved);
+  plan::PlanOptions plan_options = host_options(previous_slots, capacity, cache_entries);
   if (live_tuples.get() >= 0)
     plan_options.min_table_buckets = map_max_entries(live_tuples.get()).value_or(0);
   Diagnostics plan_diags;
@@ -235,7 +247,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
         report.map_writes += police_writes;
         report.data_only = true;
         report.mode = saved->mode;
-        if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s)
+        if (auto s = write_state(options.paths, ifname, rules, plan, report.mode, cache_entries);
+            !s)
           return s.error();
         if (planned) *planned = std::move(plan);
         return report;
@@ -361,7 +374,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
         return Error{"pin counters of " + ifname, errno, ""};
     }
   }
-  if (auto s = write_state(options.paths, ifname, rules, plan, report.mode); !s) return s.error();
+  if (auto s = write_state(options.paths, ifname, rules, plan, report.mode, cache_entries); !s)
+    return s.error();
   clock.mark("pin, write state");
   report.phases_ms = clock.take();
   if (planned) *planned = std::move(plan);
@@ -400,7 +414,7 @@ Status Datapath::open_live() {
     live->bucket_capacity = map_max_entries(live->tuples.get()).value_or(0);
   std::map<plan::RuleKey, uint32_t> slots;
   for (const auto& r : plan_.rules) slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
-  live->plan_options = host_options(std::move(slots), live->stats_capacity);
+  live->plan_options = host_options(std::move(slots), live->stats_capacity, flow_cache_entries_);
   live->plan_options.min_table_buckets = live->bucket_capacity;
   // The plan as the live program was built: with the live maps' sizes.
   Diagnostics ignored;
@@ -424,7 +438,10 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   clock.mark("lock, check current");
   std::string not_in_place = "asked to recompile";
   if (held_) not_in_place = "earlier changes wait for a recompile";
-  if (!options.compiler && !options.recompile && !held_) {
+  const bool resized =
+      options.flow_cache_entries.value_or(flow_cache_entries_) != flow_cache_entries_;
+  if (resized) not_in_place = "the flow cache is resized";
+  if (!options.compiler && !options.recompile && !held_ && !resized) {
     not_in_place.clear();
     auto in_place = apply_in_place(delta, diags, options, not_in_place);
     if (!in_place) return in_place.error();
@@ -436,7 +453,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   for (const ir::Command& cmd : delta) {
     if (!next.apply(cmd, diags)) return Error{"apply to " + ifname_, EINVAL, diags.to_string()};
   }
-  if (options.defer_recompile) {
+  if (options.defer_recompile && !resized) {
     // Checked; compiled with whatever else arrives before flush().
     rules_ = std::move(next);
     held_ = plan_stale_ = true;
@@ -449,7 +466,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   Live& live = *live_;
   bool new_shape = false;             // known to need a recompile
   std::optional<PlannedAhead> ahead;  // the shape check's plan, for the recompile
-  if (!held_ && !tables_edited_ && !options.compiler && !options.recompile &&
+  if (!held_ && !tables_edited_ && !options.compiler && !options.recompile && !resized &&
       next.size() <= live.stats_capacity) {
     plan::PlanOptions plan_options = live.plan_options;
     // The plan's warnings are reported once: here if the change stays data-only, else by the
@@ -483,7 +500,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
         report.data_only = true;
         report.mode = mode_;
         report.not_in_place = not_in_place;
-        if (auto s = write_state(paths_, ifname_, next, plan, mode_); !s) return s.error();
+        if (auto s = write_state(paths_, ifname_, next, plan, mode_, flow_cache_entries_); !s)
+          return s.error();
         state_stamp_ = read_state_stamp(paths_, ifname_);
         // The next change plans against this one's slots: a slot freed now (its bucket is gone)
         // may be reused then, never within the same change.
@@ -506,8 +524,8 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   std::map<plan::RuleKey, uint32_t> slots;
   for (const auto& r : plan().rules) slots[{r.chain, r.pref, r.handle}] = r.stats_slot;
   // The live rules are lent to the state (not copied: 10k rules), and taken back on failure.
-  std::optional<SavedState> known =
-      SavedState{std::move(rules_), std::move(slots), mode_, tables_edited_, state_stamp_};
+  std::optional<SavedState> known = SavedState{std::move(rules_),   std::move(slots), mode_,
+                                               flow_cache_entries_, tables_edited_,   state_stamp_};
   clock.mark("shape check");
   plan::Plan planned;
   auto report =
@@ -519,6 +537,7 @@ Result<ApplyReport> Datapath::apply(const RuleDelta& delta, Diagnostics& diags,
   report->not_in_place = not_in_place;
   rules_ = std::move(next);
   plan_ = std::move(planned);
+  flow_cache_entries_ = options.flow_cache_entries.value_or(flow_cache_entries_);
   plan_stale_ = tables_edited_ = held_ = false;
   live_.reset();  // the new program's maps, opened at the next change
   auto link = XdpLink::open_pinned(pin_dir(paths_, ifname_) + "/link");
@@ -545,7 +564,7 @@ const plan::Plan& Datapath::plan() const {
                                                     : live_->patcher
                                                         ? live_->patcher->slots()
                                                         : live_->plan_options.previous_stats_slots;
-    plan_ = plan::make_plan(rules_, host_options(slots, 0), ignored);
+    plan_ = plan::make_plan(rules_, host_options(slots, 0, flow_cache_entries_), ignored);
     plan_stale_ = false;
   }
   return plan_;
@@ -578,10 +597,12 @@ Result<Datapath> Datapath::open(const std::string& ifname, const DatapathPaths& 
   dp.paths_ = paths;
   dp.mode_ = (*saved)->mode;
   dp.tables_edited_ = (*saved)->tables_edited;
+  dp.flow_cache_entries_ = flow_cache_entries_for({}, *saved);
   dp.rules_ = std::move((*saved)->rules);
   dp.state_stamp_ = std::move((*saved)->stamp);
   Diagnostics ignored;  // the warnings were shown when the rules were applied
-  dp.plan_ = plan::make_plan(dp.rules_, host_options((*saved)->slots, 0), ignored);
+  dp.plan_ =
+      plan::make_plan(dp.rules_, host_options((*saved)->slots, 0, dp.flow_cache_entries_), ignored);
   auto link = XdpLink::open_pinned(pin_dir(paths, ifname) + "/link");
   if (link) dp.program_id_ = link->program_id().value_or(0);
   return dp;

@@ -84,6 +84,8 @@ Result<std::optional<SavedState>> read_state(const DatapathPaths& paths,
     state.mode = XdpMode::kGeneric;
   else if (mode_text->starts_with("hw"))
     state.mode = XdpMode::kHardware;
+  if (auto entries = read_file(dir + "/flow_cache"))
+    state.flow_cache_entries = static_cast<uint32_t>(std::strtoul(entries->c_str(), nullptr, 10));
   auto rules_text = read_file(dir + "/rules.tc");
   auto slots_text = read_file(dir + "/slots");
   if (!rules_text || !slots_text)
@@ -144,7 +146,7 @@ std::string read_state_stamp(const DatapathPaths& paths, const std::string& ifna
 }
 
 Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
-                   const plan::Plan& plan, XdpMode mode) {
+                   const plan::Plan& plan, XdpMode mode, uint32_t flow_cache_entries) {
   const std::string dir = state_dir(paths, ifname);
   if (auto made = make_dirs(dir); !made) return made;
   std::string slots;
@@ -158,6 +160,7 @@ Status write_state(const DatapathPaths& paths, const std::string& ifname, const 
        {std::pair<std::string, std::string>{"rules.tc", frontend::tc::print_rule_set(rules)},
         {"slots", slots},
         {"mode", std::string(xdp_mode_name(mode)) + "\n"},
+        {"flow_cache", std::to_string(flow_cache_entries) + "\n"},
         {"layout", std::string(codegen::kProgramLayout) + "\n"},
         {"generation", generation + "\n"}}) {
     if (auto written = write_file(dir + "/" + name, content); !written) return written;
@@ -187,7 +190,8 @@ Status append_journal(const DatapathPaths& paths, const std::string& ifname,
 
 Status remove_state(const DatapathPaths& paths, const std::string& ifname) {
   const std::string dir = state_dir(paths, ifname);
-  for (const char* name : {"generation", "mode", "rules.tc", "slots", "journal"})
+  for (const char* name :
+       {"generation", "mode", "rules.tc", "slots", "journal", "layout", "flow_cache"})
     unlink((dir + "/" + name).c_str());
   rmdir(dir.c_str());
   return Ok{};

@@ -17,6 +17,9 @@ struct SavedState {
   ir::RuleSet rules;
   std::map<plan::RuleKey, uint32_t> slots;
   XdpMode mode = XdpMode::kNative;
+  // The flow cache size the interface was given (ApplyOptions::flow_cache_entries); nullopt in a
+  // state written before it was kept.
+  std::optional<uint32_t> flow_cache_entries;
   // Changes were filed into the live tables in place since the last full write, or the program
   // was built to another codegen::kProgramLayout: the maps hold what the program needs, but not
   // what make_plan would file, so no whole-set diff against them and no edits in place.
@@ -40,7 +43,7 @@ std::string read_state_stamp(const DatapathPaths& paths, const std::string& ifna
 
 // Writes the state (each file replaced atomically by rename) under a new generation token.
 Status write_state(const DatapathPaths& paths, const std::string& ifname, const ir::RuleSet& rules,
-                   const plan::Plan& plan, XdpMode mode);
+                   const plan::Plan& plan, XdpMode mode, uint32_t flow_cache_entries);
 
 // One in-place change for the journal that read_state replays after the full state: `command` in
 // tc syntax, and the rule's stats slot (nullopt when the rule went away).

@@ -352,6 +352,47 @@ TEST_F(DatapathTest, ADeltaFiledInPlaceRetiresTheFlowCachesAnswers) {
       << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
+// The flow cache size given at attach stays with the interface: a later change that does not name
+// one (another process, the daemon, a delta) plans the same cache, so it stays a change of data.
+TEST_F(DatapathTest, TheFlowCacheSizeStaysWithTheInterface) {
+  const std::string spaced = spaced_table_rules();
+  ApplyOptions sized;
+  sized.flow_cache_entries = 64;
+  ASSERT_TRUE(apply("dpb0", rules_from(spaced), sized).ok());
+  const auto sets = [&] {
+    NetnsScope in_b(topo_.b());
+    auto dp = Datapath::open("dpb0");
+    EXPECT_TRUE(dp.ok());
+    return dp.ok() ? dp->plan().flow_cache.sets : 0u;
+  };
+  EXPECT_EQ(sets(), 64 / plan::kFlowCacheWays);
+
+  auto added = apply("dpb0", rules_from(spaced + kTakeOver));
+  ASSERT_TRUE(added.ok()) << added.error().to_string();
+  EXPECT_TRUE(added->data_only);
+  EXPECT_EQ(sets(), 64 / plan::kFlowCacheWays);
+  {
+    NetnsScope in_b(topo_.b());
+    auto dp = Datapath::open("dpb0");
+    ASSERT_TRUE(dp.ok());
+    Diagnostics diags;
+    auto deleted = dp->apply(delta_of("filter del dev dpb0 ingress pref 45\n"), diags);
+    ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+    EXPECT_TRUE(deleted->data_only);
+    EXPECT_EQ(dp->plan().flow_cache.sets, 64 / plan::kFlowCacheWays);
+  }
+
+  ApplyOptions none;
+  none.flow_cache_entries = 0;
+  auto uncached = apply("dpb0", rules_from(spaced), none);
+  ASSERT_TRUE(uncached.ok()) << uncached.error().to_string();
+  EXPECT_FALSE(uncached->data_only) << "a cache removed is a new shape";
+  EXPECT_EQ(sets(), 0u);
+  send(udp_to(10004), 2);  // pref 50 again, through the walk
+  EXPECT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 2; }))
+      << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
+}
+
 TEST_F(DatapathTest, DeltasOnADatapathInMemoryAreMapWritesOrSwapsAndErrorsChangeNothing) {
   ASSERT_TRUE(apply("dpb0", rules_from(table_rules(300))).ok());
   NetnsScope in_b(topo_.b());

@@ -1,5 +1,7 @@
-// tc2xdp attach DEV FILE [--mode native|generic|hw] | attach DEV --pass-through
-// tc2xdp apply DEV FILE [--mode ...]        tc2xdp detach DEV
+// tc2xdp attach DEV FILE [--mode native|generic|hw] [--flow-cache N] | attach DEV --pass-through
+// tc2xdp apply DEV FILE [--mode ...] [--flow-cache N]        tc2xdp detach DEV
+#include <cstdint>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
@@ -21,6 +23,14 @@ bool parse_attach_args(const Args& args, AttachArgs& out) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--mode") {
       if (i + 1 >= args.size() || !parse_mode(args[++i], out.options)) return false;
+    } else if (args[i] == "--flow-cache") {
+      // Entries per CPU, kept with the interface; 0: none.
+      if (i + 1 >= args.size()) return false;
+      const std::string& n = args[++i];
+      char* end = nullptr;
+      const unsigned long entries = std::strtoul(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || entries > UINT32_MAX) return false;
+      out.options.flow_cache_entries = static_cast<uint32_t>(entries);
     } else if (args[i] == "--pass-through") {
       out.pass_through = true;
     } else if (out.dev.empty()) {
@@ -54,7 +64,7 @@ int apply_file(const AttachArgs& a, bool must_be_new) {
 int run_attach(const Args& args) {
   AttachArgs a;
   if (!parse_attach_args(args, a)) {
-    std::cerr << "usage: tc2xdp attach DEV FILE [--mode native|generic|hw]\n"
+    std::cerr << "usage: tc2xdp attach DEV FILE [--mode native|generic|hw] [--flow-cache N]\n"
                  "       tc2xdp attach DEV --pass-through   (lets a veth receive redirected "
                  "frames)\n";
     return 2;
@@ -65,7 +75,7 @@ int run_attach(const Args& args) {
 int run_apply(const Args& args) {
   AttachArgs a;
   if (!parse_attach_args(args, a) || a.pass_through) {
-    std::cerr << "usage: tc2xdp apply DEV FILE [--mode native|generic|hw]\n";
+    std::cerr << "usage: tc2xdp apply DEV FILE [--mode native|generic|hw] [--flow-cache N]\n";
     return 2;
   }
   return apply_file(a, false);

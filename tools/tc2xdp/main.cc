@@ -34,13 +34,15 @@ const std::map<std::string, Command>& command_table() {
         "                       compile rules to a BPF object (or show IR, assembly, plan)"}},
       {"attach",
        {tc2xdp::cli::run_attach,
-        "attach DEV FILE [--mode native|generic|hw]\n"
-        "                       compile FILE and attach it to DEV (pinned; survives exit)\n"
+        "attach DEV FILE [--mode native|generic|hw] [--flow-cache N]\n"
+        "                       compile FILE and attach it to DEV (pinned; survives exit);\n"
+        "                       N flow cache entries per CPU, kept with DEV (0: none)\n"
         "  attach DEV --pass-through\n"
         "                       a pass-all program, so a veth peer receives redirected frames"}},
       {"apply",
        {tc2xdp::cli::run_apply,
-        "apply DEV FILE       make DEV's rules exactly FILE (atomic swap, counters kept)"}},
+        "apply DEV FILE [--flow-cache N]\n"
+        "                       make DEV's rules exactly FILE (atomic swap, counters kept)"}},
       {"daemon",
        {tc2xdp::cli::run_daemon,
         "daemon [--socket PATH]\n"

@@ -42,6 +42,10 @@ struct ApplyOptions {
   // apply(RuleDelta): a change that cannot go in place is checked and held, not compiled; flush()
   // compiles everything held in one swap (a burst of changes, one recompile).
   bool defer_recompile = false;
+  // Flow cache entries per CPU (plan/flow_cache.h; 0: none). Unset: the size the interface was
+  // given before (its saved state), else the host's default (runtime::host_plan_options). Kept
+  // with the interface, so every later change, by any process, plans the same cache.
+  std::optional<uint32_t> flow_cache_entries;
 };
 
 struct ApplyReport {
@@ -121,6 +125,7 @@ class Datapath {
   mutable plan::Plan plan_;
   mutable bool plan_stale_ = false;  // rules filed in place since plan_ was made
   XdpMode mode_ = XdpMode::kNative;
+  uint32_t flow_cache_entries_ = 0;  // as saved with the interface
   uint32_t program_id_ = 0;
   // The live tables hold rules filed in place (by this or another process): only a recompile
   // brings them back to what make_plan files.
