@@ -2,9 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
-#include <linux/membarrier.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "tc2xdp/runtime/grace_period.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/rule_counters.h"
 #include "tc2xdp/runtime/stats_map.h"
@@ -118,8 +117,7 @@ Result<CounterCarry> CounterCarry::seed(CounterMapFds from_maps, CounterMapFds t
 Result<uint64_t> CounterCarry::settle() {
   // synchronize_rcu(): an XDP program runs inside an RCU read section (NAPI), so after this no
   // CPU still runs the program the link pointed at before the swap.
-  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
-    return Error{"membarrier (wait for the old program)", errno, ""};
+  if (auto s = wait_for_running_programs(); !s) return s.error();
   struct Residue {
     uint32_t slot, pad;
     uint64_t packets, bytes;

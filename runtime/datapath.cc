@@ -344,8 +344,8 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
   clock.mark("attach or swap");
   if (link && old_stats.get() < 0)
     report.notes.push_back(
-        "the live counters were not laid out as this build lays them out (an older build "
-        "attached the program); counters restart from zero");
+        "the live counters could not be reused (not pinned, or laid out by another build); "
+        "counters restart from zero");
   if (carry) {
     // The new program is live: a failure here loses counts, not the change.
     if (auto carried = carry->settle(); carried) {

@@ -132,7 +132,7 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   report.mode = mode_;
   const TableMapFds maps{live.stats.get(),  live.records.get(),   live.tuples.get(),
                          live.spares.get(), live.redirects.get(), live.flows.get(),
-                         plan_.flow_cache,  live.mapped.get()};
+                         live.mapped.get()};
   if (auto s = write_table_edits(writes, maps, report.map_writes); !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;

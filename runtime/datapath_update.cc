@@ -74,7 +74,7 @@ Result<bool> write_table_changes(const plan::Plan& live, const plan::Plan& next,
     ++writes;
   }
   if (writes > 0)
-    if (auto s = retire_flow_answers(maps.flows_fd, next.flow_cache); !s) return s.error();
+    if (auto s = retire_flow_answers(maps.flows_fd); !s) return s.error();
   return true;
 }
 

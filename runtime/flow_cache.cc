@@ -1,12 +1,11 @@
 #include "tc2xdp/runtime/flow_cache.h"
 
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
+#include "tc2xdp/runtime/grace_period.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/mapped_value.h"
 
@@ -40,28 +39,49 @@ Status empty_ways_of_half(MappedValue& flows, const plan::FlowCache& layout, uin
 
 }  // namespace
 
-Status retire_flow_answers(int flows_fd, const plan::FlowCache& layout) {
-  if (flows_fd < 0 || !layout.enabled()) return Ok{};
-  auto flows = MappedValue::map(flows_fd);
-  if (!flows) return flows.error();
-  return retire_flow_answers(*flows, layout);
+Status write_flow_cache_layout(int flows_fd, const plan::FlowCache& layout) {
+  if (!layout.enabled()) return Ok{};
+  const uint64_t words[2] = {layout.sets | uint64_t{layout.key_words} << 32, layout.cpus};
+  const ValueWrite write{plan::kFlowCacheLayoutOffset,
+                         {reinterpret_cast<const uint8_t*>(words), sizeof words}};
+  return store_in_place(flows_fd, {&write, 1});
 }
 
-Status retire_flow_answers(MappedValue& flows, const plan::FlowCache& layout) {
-  if (!layout.enabled()) return Ok{};
+Status retire_flow_answers(int flows_fd) {
+  if (flows_fd < 0) return Ok{};
+  auto flows = MappedValue::map(flows_fd);
+  if (!flows) return flows.error();
+  return retire_flow_answers(*flows);
+}
+
+Status retire_flow_answers(MappedValue& flows) {
+  auto sets_and_words = flows.load_word(plan::kFlowCacheLayoutOffset);
+  auto cpus = flows.load_word(plan::kFlowCacheLayoutOffset + 8);
+  if (!sets_and_words) return sets_and_words.error();
+  if (!cpus) return cpus.error();
+  plan::FlowCache layout;
+  layout.sets = static_cast<uint32_t>(*sets_and_words);
+  layout.key_words = static_cast<uint32_t>(*sets_and_words >> 32);
+  layout.cpus = static_cast<uint32_t>(*cpus);
+  if (!layout.enabled() || layout.bytes() > flows.size())
+    return Error{"retire the flow cache's answers", EINVAL,
+                 "its header names no layout that fits the map (" + std::to_string(layout.sets) +
+                     " sets, " + std::to_string(layout.cpus) + " CPUs, " +
+                     std::to_string(layout.key_words) + " key words)"};
   auto stamp_less_one = flows.load_word(0);
   if (!stamp_less_one) return stamp_less_one.error();
   const uint64_t next = (*stamp_less_one + 1) % plan::kFlowCacheStamps;
   const uint32_t stamp = static_cast<uint32_t>(next + 1);
   // Entering a half of the cycle: its stamps were last current a cycle ago, and a way still
-  // holding one would read as current again. Once no packet that read the header then still runs
-  // (an RCU grace period: XDP runs inside an RCU read section), none is written again, and those
-  // there are emptied. A packet still stamping from the half being left is emptied when that
-  // half comes round, after the grace period of its own turn.
+  // holding one would read as current again. Once no packet that read the header then still runs,
+  // none is written again, and those there are emptied. A packet still stamping from the half
+  // being left is emptied when that half comes round, after the grace period of its own turn.
   if (stamp == 1 || stamp == kFlowCacheHalf + 1) {
-    if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
-      return Error{"membarrier (wait for packets stamping the flow cache)", errno, ""};
+    if (auto s = wait_for_running_programs(); !s) return s;
     if (auto s = empty_ways_of_half(flows, layout, stamp); !s) return s;
+    // The ways emptied before the stamp that makes them current again (a weakly ordered CPU
+    // could show the stamp first).
+    std::atomic_thread_fence(std::memory_order_release);
   }
   return flows.store(0, bytes_of(next));
 }

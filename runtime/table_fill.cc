@@ -104,9 +104,8 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }
-  if (maps.mapped && maps.mapped->flows)
-    return retire_flow_answers(*maps.mapped->flows, maps.flow_cache);
-  return retire_flow_answers(maps.flows, maps.flow_cache);
+  if (maps.mapped && maps.mapped->flows) return retire_flow_answers(*maps.mapped->flows);
+  return retire_flow_answers(maps.flows);
 }
 
 Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
@@ -183,6 +182,11 @@ Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   }
   if (auto s = write_global_data(object, codegen::kRecordMap, std::move(records)); !s) return s;
   if (auto s = write_batch(*tuples_fd, buckets, "table buckets"); !s) return s;
+  if (plan.flow_cache.enabled()) {
+    auto flows_fd = object.map_fd(codegen::kFlowCacheMap);
+    if (!flows_fd) return flows_fd.error();
+    if (auto s = write_flow_cache_layout(*flows_fd, plan.flow_cache); !s) return s;
+  }
   return write_trees(plan, object);
 }
 

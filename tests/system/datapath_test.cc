@@ -274,13 +274,12 @@ TEST_F(DatapathTest, AWayRetiredAStampCycleAgoDoesNotAnswer) {
     NetnsScope in_b(topo_.b());
     auto dp = Datapath::open("dpb0");
     ASSERT_TRUE(dp.ok()) << dp.error().to_string();
-    const plan::FlowCache layout = dp->plan().flow_cache;
-    ASSERT_TRUE(layout.enabled());
+    ASSERT_TRUE(dp->plan().flow_cache.enabled());
     UniqueFd flows(bpf_obj_get((DatapathPaths{}.pin_root + "/dpb0/flows").c_str()));
     ASSERT_GE(flows.get(), 0);
     // Changes that touch no flow, until stamp 1 is current again.
     for (uint32_t bump = 2; bump < plan::kFlowCacheStamps + 1; ++bump)
-      ASSERT_TRUE(retire_flow_answers(flows.get(), layout).ok());
+      ASSERT_TRUE(retire_flow_answers(flows.get()).ok());
     auto header = MappedValue::map(flows.get(), 0, 8);
     ASSERT_TRUE(header.ok());
     ASSERT_EQ(*header->load_word(0), 0u) << "stamp 1";

@@ -6,7 +6,8 @@
 // bump (runtime/flow_cache.h), which retires every entry at once.
 //
 // Layout of the global data (codegen::kFlowCacheMap):
-//   u64 stamp - 1 (0 to kFlowCacheStamps - 1), padding to kFlowCacheHeader;
+//   u64 stamp - 1 (0 to kFlowCacheStamps - 1), u64 sets | key_words << 32, u64 cpus (the layout,
+//   written by the runtime before the program runs, for the runtime), padding to kFlowCacheHeader;
 //   then per CPU `sets` sets of kFlowCacheWays entries, the metas first and the keys after them:
 //   u32 meta[kFlowCacheWays], u64 key[kFlowCacheWays][key_words];
 //   meta = stamp << 25 | table << 24 | record (kFlowCacheNoRecord: no match), table being
@@ -31,7 +32,9 @@ inline constexpr uint32_t kFlowCacheWays = 1u << kFlowCacheWayBits;
 inline constexpr uint32_t kFlowCacheHeader = 64;  // the stamp's cache line
 inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
 inline constexpr size_t kFlowCachedTables = 2;  // the tables with the most records: the meta's bit
-inline constexpr uint32_t kFlowCacheStamps = 127;  // stamps 1 to 127: the meta's top 7 bits
+static_assert(kFlowCachedTables <= 2, "the meta names a cached table with one bit");
+inline constexpr uint32_t kFlowCacheLayoutOffset = 8;  // the header's layout words
+inline constexpr uint32_t kFlowCacheStamps = 127;      // stamps 1 to 127: the meta's top 7 bits
 // The set and a spare way come from 16 hash bits.
 inline constexpr uint32_t kFlowCacheMaxSets = 1u << (16 - kFlowCacheWayBits);
 // The default per-CPU size: the benchmark trace's 1,024 flows fit with few set conflicts.

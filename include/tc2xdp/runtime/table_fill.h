@@ -43,8 +43,7 @@ struct MappedTables {
 
 struct TableMapFds {
   int stats = -1, records = -1, tuples = -1, spares = -1, redirects = -1;
-  int flows = -1;              // the flow cache, if any: its answers are retired after the edits
-  plan::FlowCache flow_cache;  // its layout
+  int flows = -1;  // the flow cache, if any: its answers are retired after the edits
   MappedTables* mapped = nullptr;  // the counters, records and cache mapped, if kept
 };
 
