@@ -4,11 +4,13 @@
 
 #include <iostream>
 #include <sstream>
+#include <string>
 
 #include "commands.h"
 #include "datapath_store.h"
 #include "json_writer.h"
 #include "tc2xdp/frontend/tc.h"
+#include "tc2xdp/plan/flow_cache.h"
 #include "tc2xdp/runtime/datapath.h"
 
 namespace tc2xdp::cli {
@@ -165,9 +167,14 @@ int run_status(const Args& args) {
       continue;
     }
     const runtime::Datapath* dp = *opened;
+    const plan::FlowCache& cache = dp->plan().flow_cache;
+    const std::string cached =
+        cache.enabled()
+            ? "flow cache " + std::to_string(cache.sets * plan::kFlowCacheWays) + " entries per CPU"
+            : "no flow cache";
     std::cout << name << ": " << dp->rules().size() << " filters (" << dp->plan().punted_count()
-              << " punted), xdp " << runtime::xdp_mode_name(dp->mode()) << ", prog id "
-              << dp->program_id() << "\n";
+              << " punted), xdp " << runtime::xdp_mode_name(dp->mode()) << ", " << cached
+              << ", prog id " << dp->program_id() << "\n";
   }
   return 0;
 }
