@@ -17,6 +17,7 @@
 #include "datapath_update.h"
 #include "tc2xdp/codegen/compile.h"
 #include "tc2xdp/runtime/bpf_object.h"
+#include "tc2xdp/runtime/flow_cache.h"
 #include "tc2xdp/runtime/host_devices.h"
 #include "tc2xdp/runtime/map_io.h"
 #include "tc2xdp/runtime/police_state.h"
@@ -670,6 +671,17 @@ Result<std::vector<std::optional<plan::PoliceCounters>>> Datapath::police_counte
     for (size_t rule : p.rules) out[rule] = read->counters;
   }
   return out;
+}
+
+Result<std::optional<plan::FlowCacheCounts>> Datapath::flow_cache_counts() const {
+  UniqueFd flows(bpf_obj_get((pin_dir(paths_, ifname_) + "/flows").c_str()));
+  if (flows.get() < 0) {
+    if (errno == ENOENT) return std::optional<plan::FlowCacheCounts>{};
+    return Error{"open the flow cache of " + ifname_, errno, ""};
+  }
+  auto counts = read_flow_cache_counts(flows.get());
+  if (!counts) return counts.error();
+  return std::optional<plan::FlowCacheCounts>(*counts);
 }
 
 Result<std::vector<plan::RuleCounters>> Datapath::counters() const {

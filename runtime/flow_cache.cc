@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -37,7 +38,40 @@ Status empty_ways_of_half(MappedValue& flows, const plan::FlowCache& layout, uin
   return Ok{};
 }
 
+// The layout the runtime wrote into the header before the program ran.
+Result<plan::FlowCache> layout_in_header(const MappedValue& flows) {
+  auto sets_and_words = flows.load_word(plan::kFlowCacheLayoutOffset);
+  auto cpus = flows.load_word(plan::kFlowCacheLayoutOffset + 8);
+  if (!sets_and_words) return sets_and_words.error();
+  if (!cpus) return cpus.error();
+  plan::FlowCache layout;
+  layout.sets = static_cast<uint32_t>(*sets_and_words);
+  layout.key_words = static_cast<uint32_t>(*sets_and_words >> 32);
+  layout.cpus = static_cast<uint32_t>(*cpus);
+  if (!layout.enabled() || layout.bytes() > flows.size())
+    return Error{"read the flow cache's header", EINVAL,
+                 "it names no layout that fits the map (" + std::to_string(layout.sets) +
+                     " sets, " + std::to_string(layout.cpus) + " CPUs, " +
+                     std::to_string(layout.key_words) + " key words)"};
+  return layout;
+}
+
 }  // namespace
+
+Result<plan::FlowCacheCounts> read_flow_cache_counts(int flows_fd) {
+  auto flows = MappedValue::map(flows_fd);
+  if (!flows) return flows.error();
+  auto layout = layout_in_header(*flows);
+  if (!layout) return layout.error();
+  plan::FlowCacheCounts sum;
+  for (uint32_t cpu = 0; cpu < layout->cpus; ++cpu) {
+    const uint64_t at = layout->counts_offset() + uint64_t{cpu} * plan::kFlowCacheCountsLine;
+    auto walks = flows->load_word(at + offsetof(plan::FlowCacheCounts, walks));
+    if (!walks) return walks.error();
+    sum.walks += *walks;
+  }
+  return sum;
+}
 
 Status write_flow_cache_layout(int flows_fd, const plan::FlowCache& layout) {
   if (!layout.enabled()) return Ok{};
@@ -55,19 +89,9 @@ Status retire_flow_answers(int flows_fd) {
 }
 
 Status retire_flow_answers(MappedValue& flows) {
-  auto sets_and_words = flows.load_word(plan::kFlowCacheLayoutOffset);
-  auto cpus = flows.load_word(plan::kFlowCacheLayoutOffset + 8);
-  if (!sets_and_words) return sets_and_words.error();
-  if (!cpus) return cpus.error();
-  plan::FlowCache layout;
-  layout.sets = static_cast<uint32_t>(*sets_and_words);
-  layout.key_words = static_cast<uint32_t>(*sets_and_words >> 32);
-  layout.cpus = static_cast<uint32_t>(*cpus);
-  if (!layout.enabled() || layout.bytes() > flows.size())
-    return Error{"retire the flow cache's answers", EINVAL,
-                 "its header names no layout that fits the map (" + std::to_string(layout.sets) +
-                     " sets, " + std::to_string(layout.cpus) + " CPUs, " +
-                     std::to_string(layout.key_words) + " key words)"};
+  auto found = layout_in_header(flows);
+  if (!found) return found.error();
+  const plan::FlowCache& layout = *found;
   auto stamp_less_one = flows.load_word(0);
   if (!stamp_less_one) return stamp_less_one.error();
   const uint64_t next = (*stamp_less_one + 1) % plan::kFlowCacheStamps;

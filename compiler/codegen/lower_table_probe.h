@@ -39,6 +39,8 @@ class TableProbe {
   llvm::Value* cached_walk(llvm::BasicBlock* miss);
   // The cache key's words: the packed words, then the ports word if the table needs it.
   std::vector<llvm::Value*> flow_key();
+  // Adds one to this CPU's plan::FlowCacheCounts::walks.
+  void count_walk(const plan::FlowCache& cache);
   // The table's guards: a packet that fails one skips to `miss`.
   void check_guards(llvm::BasicBlock* miss);
   void pack_words();

@@ -260,6 +260,20 @@ TEST_F(DatapathTest, AChangeInPlaceRetiresTheFlowCachesAnswers) {
       << ::testing::PrintToString(packets(topo_.b(), "dpb0"));
 }
 
+// A flow's first packet walks the tables and fills a way; its next ones are hits, not counted.
+TEST_F(DatapathTest, TheFlowCacheCountsItsWalks) {
+  ASSERT_TRUE(apply("dpb0", rules_from(spaced_table_rules())).ok());
+  send(udp_to(10004), 3);
+  ASSERT_TRUE(eventually([&] { return packets(topo_.b(), "dpb0")[4] == 3; }));
+  NetnsScope in_b(topo_.b());
+  auto dp = Datapath::open("dpb0");
+  ASSERT_TRUE(dp.ok()) << dp.error().to_string();
+  auto counts = dp->flow_cache_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().to_string();
+  ASSERT_TRUE(counts->has_value());
+  EXPECT_EQ((*counts)->walks, 1u);
+}
+
 // The stamps are 7 bits: a way a change retired would read as current again when its stamp comes
 // round, 127 changes later, unless the runtime empties it first.
 TEST_F(DatapathTest, AWayRetiredAStampCycleAgoDoesNotAnswer) {

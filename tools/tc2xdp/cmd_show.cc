@@ -168,10 +168,14 @@ int run_status(const Args& args) {
     }
     const runtime::Datapath* dp = *opened;
     const plan::FlowCache& cache = dp->plan().flow_cache;
-    const std::string cached =
-        cache.enabled()
-            ? "flow cache " + std::to_string(cache.sets * plan::kFlowCacheWays) + " entries per CPU"
-            : "no flow cache";
+    std::string cached = "no flow cache";
+    if (cache.enabled()) {
+      cached =
+          "flow cache " + std::to_string(cache.sets * plan::kFlowCacheWays) + " entries per CPU";
+      auto counts = dp->flow_cache_counts();
+      if (counts && *counts)
+        cached += " (" + std::to_string((*counts)->walks) + " misses)";
+    }
     std::cout << name << ": " << dp->rules().size() << " filters (" << dp->plan().punted_count()
               << " punted), xdp " << runtime::xdp_mode_name(dp->mode()) << ", " << cached
               << ", prog id " << dp->program_id() << "\n";

@@ -63,8 +63,8 @@ inline constexpr const char* kFlowCacheMap = ".bss.t2x_flows";
 // only if it was built to this layout, else it recompiles. Change the text whenever a map's
 // kind, layout or meaning changes.
 inline constexpr const char* kProgramLayout =
-    "2026-12-06c: records, cut trees and the flow cache in global data, counters in an array "
-    "of a CPU's slots, last hits";
+    "2026-12-06d: records, cut trees and the flow cache (u32 metas, walks per CPU) in "
+    "global data, counters in an array of a CPU's slots, last hits";
 // Police (plan/police.h), declared only when the plan has police actions: ARRAY u32 instance ->
 // plan::PolicerValue (the bucket under a bpf_spin_lock, and its configuration), and PERCPU_ARRAY
 // u32 instance -> plan::PoliceCounters. Both have plan::Plan::police_slots entries.

@@ -12,7 +12,9 @@
 //   u32 meta[kFlowCacheWays], u64 key[kFlowCacheWays][key_words];
 //   meta = stamp << 25 | table << 24 | record (kFlowCacheNoRecord: no match), table being
 //   Table::flow_cache_tag;
-//   then one more set, written and never trusted by CPUs past `cpus`.
+//   then one more set, written and never trusted by CPUs past `cpus`;
+//   then a 64-byte line per CPU, and one for CPUs past them: u64 walks (the probes the cache did
+//   not answer, which walked the tables).
 // An empty entry (meta 0) never matches: stamps start at 1. A 7-bit stamp keeps the meta to a u32
 // (a u64 meta made a 2-word entry 24 bytes instead of 20); the runtime empties the ways of each
 // half of the stamps' cycle before they come round (runtime/flow_cache.cc).
@@ -34,6 +36,7 @@ inline constexpr uint32_t kFlowCacheNoRecord = 0xffffff;
 inline constexpr size_t kFlowCachedTables = 2;  // the tables with the most records: the meta's bit
 static_assert(kFlowCachedTables <= 2, "the meta names a cached table with one bit");
 inline constexpr uint32_t kFlowCacheLayoutOffset = 8;  // the header's layout words
+inline constexpr uint32_t kFlowCacheCountsLine = 64;   // a CPU's walks
 inline constexpr uint32_t kFlowCacheStamps = 127;      // stamps 1 to 127: the meta's top 7 bits
 // The set and a spare way come from 16 hash bits.
 inline constexpr uint32_t kFlowCacheMaxSets = 1u << (16 - kFlowCacheWayBits);
@@ -49,8 +52,16 @@ struct FlowCache {
   uint32_t key_offset(uint32_t way) const { return 4 * kFlowCacheWays + way * key_size(); }
   uint32_t set_size() const { return key_offset(kFlowCacheWays); }
   uint64_t region_size() const { return uint64_t{sets} * set_size(); }
-  uint64_t bytes() const { return kFlowCacheHeader + uint64_t{cpus} * region_size() + set_size(); }
+  uint64_t counts_offset() const {
+    return kFlowCacheHeader + uint64_t{cpus} * region_size() + set_size();
+  }
+  uint64_t bytes() const { return counts_offset() + (uint64_t{cpus} + 1) * kFlowCacheCountsLine; }
   bool operator==(const FlowCache&) const = default;
+};
+
+// A CPU's line of counts (the layout above).
+struct FlowCacheCounts {
+  uint64_t walks = 0;  // probes that walked the tables (and filled a way): the cache's misses
 };
 
 // Whether `table`'s key needs the ports word: it checks a port range on a port its packed words

@@ -117,6 +117,8 @@ class Datapath {
   // The counters of the police action each rule runs (rules sharing an index show the same),
   // parallel to rules(); nullopt for rules without an offloaded police action.
   Result<std::vector<std::optional<plan::PoliceCounters>>> police_counters() const;
+  // The flow cache's walks (misses) over CPUs; nullopt if the live program has no cache.
+  Result<std::optional<plan::FlowCacheCounts>> flow_cache_counts() const;
 
  private:
   std::string ifname_;

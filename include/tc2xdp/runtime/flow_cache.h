@@ -12,6 +12,9 @@ namespace tc2xdp::runtime {
 // it: the layout is the live program's, whatever a plan made later says. Before the program runs.
 Status write_flow_cache_layout(int flows_fd, const plan::FlowCache& layout);
 
+// The walks of every CPU with a region, summed.
+Result<plan::FlowCacheCounts> read_flow_cache_counts(int flows_fd);
+
 // Bumps the stamp in the cache's global data (codegen::kFlowCacheMap), after the map writes that
 // changed a table's answers are all visible: every way stamped before reads as stale. A packet
 // that read the old stamp before the writes stamps its answer with it, so it is retired too.

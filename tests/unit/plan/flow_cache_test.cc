@@ -46,9 +46,11 @@ TEST(FlowCachePlan, EntriesRoundUpToWholeSetsAPowerOfTwoOfThem) {
   EXPECT_EQ(plan_with(text, 1u << 30).flow_cache.sets, kFlowCacheMaxSets);
   const Plan p = plan_with(text, 4096, 3);
   EXPECT_EQ(p.flow_cache.cpus, 3u);
-  // The stamp's line, three regions, and the set CPUs past them share.
-  EXPECT_EQ(p.flow_cache.bytes(),
+  // The stamp's line, three regions, the set CPUs past them share, then a line of counts for
+  // each CPU and one for those past them.
+  EXPECT_EQ(p.flow_cache.counts_offset(),
             kFlowCacheHeader + 3 * p.flow_cache.region_size() + p.flow_cache.set_size());
+  EXPECT_EQ(p.flow_cache.bytes(), p.flow_cache.counts_offset() + 4 * kFlowCacheCountsLine);
   // A set: the ways' u32 metas, then their keys.
   EXPECT_EQ(p.flow_cache.key_offset(0), 4 * kFlowCacheWays);
   EXPECT_EQ(p.flow_cache.set_size(),
