@@ -182,11 +182,10 @@ Status write_tables(const plan::Plan& plan, const BpfObject& object) {
   }
   if (auto s = write_global_data(object, codegen::kRecordMap, std::move(records)); !s) return s;
   if (auto s = write_batch(*tuples_fd, buckets, "table buckets"); !s) return s;
-  if (plan.flow_cache.enabled()) {
-    auto flows_fd = object.map_fd(codegen::kFlowCacheMap);
-    if (!flows_fd) return flows_fd.error();
+  // A plan with a cache may still have a program without one (codegen::compile builds a program
+  // the cache does not fit in the stack without it).
+  if (auto flows_fd = object.map_fd(codegen::kFlowCacheMap); flows_fd && plan.flow_cache.enabled())
     if (auto s = write_flow_cache_layout(*flows_fd, plan.flow_cache); !s) return s;
-  }
   return write_trees(plan, object);
 }
 
