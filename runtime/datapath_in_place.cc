@@ -130,9 +130,7 @@ Result<std::optional<ApplyReport>> Datapath::apply_in_place(const RuleDelta& del
   ApplyReport report;
   report.data_only = true;
   report.mode = mode_;
-  const TableMapFds maps{live.stats.get(),  live.records.get(),   live.tuples.get(),
-                         live.spares.get(), live.redirects.get(), live.flows.get(),
-                         live.mapped.get()};
+  const TableMapFds maps{live.tuples.get(), live.spares.get(), live.redirects.get(), *live.mapped};
   if (auto s = write_table_edits(writes, maps, report.map_writes); !s) {
     // Part of the change may be in the maps: recompile the rules as they now are, from scratch.
     ApplyOptions swap = options;

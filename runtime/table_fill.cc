@@ -85,27 +85,19 @@ Status write_table_edits(const std::vector<plan::TableWrite>& writes, const Tabl
     new_slots.push_back(w.slot);
     records.push_back({uint64_t{w.slot} * w.record->size(), *w.record});
   }
-  if (maps.mapped) {
-    for (uint32_t slot : new_slots)
-      if (auto s = maps.mapped->stats.zero(slot); !s) return s;
-  } else if (auto s = zero_stats_slots(maps.stats, new_slots); !s) {
-    return s;
-  }
+  for (uint32_t slot : new_slots)
+    if (auto s = maps.mapped.stats.zero(slot); !s) return s;
   count += static_cast<uint32_t>(new_slots.size());
-  if (maps.mapped) {
-    for (const ValueWrite& w : records)
-      if (auto s = maps.mapped->records.store(w.offset, w.bytes); !s) return s;
-  } else if (auto s = store_in_place(maps.records, records); !s) {
-    return s;
-  }
+  for (const ValueWrite& w : records)
+    if (auto s = maps.mapped.records.store(w.offset, w.bytes); !s) return s;
   count += static_cast<uint32_t>(records.size());
   for (const auto& w : writes) {
     if (!w.touches_bucket) continue;
     if (auto s = write_bucket(maps.tuples, w); !s) return s;
     ++count;
   }
-  if (maps.mapped && maps.mapped->flows) return retire_flow_answers(*maps.mapped->flows);
-  return retire_flow_answers(maps.flows);
+  if (maps.mapped.flows) return retire_flow_answers(*maps.mapped.flows);
+  return Ok{};
 }
 
 Status write_device_maps(const plan::Plan& plan, const BpfObject& object,

@@ -76,10 +76,13 @@ void check_seed(uint64_t seed, Totals& totals) {
   ASSERT_TRUE(loaded.ok()) << "seed " << seed << ": " << loaded.error().to_string();
   reference::PoliceState police;  // carried across frames, as the program's buckets are
   ASSERT_TRUE(testing::age_policers(*loaded, police, 1000 * 1000000000ll).ok());
-  const runtime::TableMapFds maps{
-      *loaded->map_fd(codegen::kStatsMap), *loaded->map_fd(codegen::kRecordMap),
-      *loaded->map_fd(codegen::kTupleMap), *loaded->map_fd(codegen::kSpareMap),
-      *loaded->map_fd(codegen::kRedirectMap)};
+  auto mapped = runtime::MappedTables::map(*loaded->map_fd(codegen::kStatsMap),
+                                           *loaded->map_fd(codegen::kRecordMap),
+                                           loaded->map_fd(codegen::kFlowCacheMap).value_or(-1));
+  ASSERT_TRUE(mapped.ok()) << mapped.error().to_string();
+  const runtime::TableMapFds maps{*loaded->map_fd(codegen::kTupleMap),
+                                  *loaded->map_fd(codegen::kSpareMap),
+                                  *loaded->map_fd(codegen::kRedirectMap), *mapped};
 
   plan::TablePatcher patcher(plan, options);
   std::mt19937 rng(static_cast<uint32_t>(seed));
@@ -220,10 +223,13 @@ TEST_F(TablePatchTest, AnAddUnlikeTheTablesGuardsIsRefused) {
   ASSERT_TRUE(program.ok()) << program.error().to_string();
   auto loaded = runtime::LoadedProgram::load(plan, *program, {});
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
-  const runtime::TableMapFds maps{
-      *loaded->map_fd(codegen::kStatsMap), *loaded->map_fd(codegen::kRecordMap),
-      *loaded->map_fd(codegen::kTupleMap), *loaded->map_fd(codegen::kSpareMap),
-      *loaded->map_fd(codegen::kRedirectMap)};
+  auto mapped = runtime::MappedTables::map(*loaded->map_fd(codegen::kStatsMap),
+                                           *loaded->map_fd(codegen::kRecordMap),
+                                           loaded->map_fd(codegen::kFlowCacheMap).value_or(-1));
+  ASSERT_TRUE(mapped.ok()) << mapped.error().to_string();
+  const runtime::TableMapFds maps{*loaded->map_fd(codegen::kTupleMap),
+                                  *loaded->map_fd(codegen::kSpareMap),
+                                  *loaded->map_fd(codegen::kRedirectMap), *mapped};
   plan::TablePatcher patcher(plan, options);
 
   // Adds `line` to the rule set and offers it to the patcher.

@@ -29,9 +29,8 @@ using DeviceSlotResolver =
 Status write_device_maps(const plan::Plan& plan, const BpfObject& object,
                          const DeviceSlotResolver& resolve);
 
-// The maps a live program's tables are edited in (plan::TablePatcher's writes).
-// The live maps an edit writes in place, mapped once by a holder that edits them often (a
-// daemon's Datapath): a mapping made per edit costs an munmap, whose TLB shootdown interrupts
+// The live maps an edit writes in place, mapped once by their holder (a daemon's Datapath keeps
+// them between edits): a mapping made per edit costs an munmap, whose TLB shootdown interrupts
 // every CPU the process has a thread on (a delta at 10k rules: 120 µs with a second thread
 // running, against 15 µs from mappings kept).
 struct MappedTables {
@@ -41,10 +40,10 @@ struct MappedTables {
   std::optional<MappedValue> flows;
 };
 
+// The maps a live program's tables are edited in (plan::TablePatcher's writes).
 struct TableMapFds {
-  int stats = -1, records = -1, tuples = -1, spares = -1, redirects = -1;
-  int flows = -1;  // the flow cache, if any: its answers are retired after the edits
-  MappedTables* mapped = nullptr;  // the counters, records and cache mapped, if kept
+  int tuples = -1, spares = -1, redirects = -1;
+  MappedTables& mapped;  // the counters, records and flow cache (whose answers are retired)
 };
 
 // Publishes in-place edits in an order no packet can observe half done: new devmap slots, spare
