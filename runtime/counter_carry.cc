@@ -2,7 +2,6 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,6 +11,7 @@
 
 #include "tc2xdp/runtime/grace_period.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/on_cpu.h"
 #include "tc2xdp/runtime/rule_counters.h"
 #include "tc2xdp/runtime/stats_map.h"
 #include "tc2xdp/runtime/trivial_program.h"
@@ -62,24 +62,6 @@ Result<UniqueFd> load_counter_adder(int stats_fd, uint32_t slots) {
   if (fd < 0) return Error{"bpf_prog_load (counter carry)", -fd, ""};
   return UniqueFd(fd);
 }
-
-// Pins the calling thread to one CPU while alive; restores its mask after.
-class OnCpu {
- public:
-  explicit OnCpu(int cpu) {
-    ok_ = sched_getaffinity(0, sizeof saved_, &saved_) == 0;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ok_ = ok_ && sched_setaffinity(0, sizeof one, &one) == 0;
-  }
-  ~OnCpu() { sched_setaffinity(0, sizeof saved_, &saved_); }
-  bool ok() const { return ok_; }
-
- private:
-  cpu_set_t saved_;
-  bool ok_ = false;
-};
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 #include "tc2xdp/runtime/stats_map.h"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <string>
 #include <vector>
@@ -15,28 +14,11 @@
 #include "tc2xdp/plan/plan.h"
 #include "tc2xdp/runtime/bpf_object.h"
 #include "tc2xdp/runtime/map_io.h"
+#include "tc2xdp/runtime/on_cpu.h"
 #include "tc2xdp/runtime/test_run.h"
 
 namespace tc2xdp::testing {
 namespace {
-
-// Runs the calling thread on `cpu` while alive.
-class PinnedTo {
- public:
-  explicit PinnedTo(int cpu) {
-    sched_getaffinity(0, sizeof saved_, &saved_);
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ok_ = sched_setaffinity(0, sizeof one, &one) == 0;
-  }
-  ~PinnedTo() { sched_setaffinity(0, sizeof saved_, &saved_); }
-  bool ok() const { return ok_; }
-
- private:
-  cpu_set_t saved_;
-  bool ok_ = false;
-};
 
 TEST(StatsMap, EveryCpuCountsIntoItsOwnElement) {
   TC2XDP_REQUIRE_ROOT();
@@ -67,7 +49,7 @@ TEST(StatsMap, EveryCpuCountsIntoItsOwnElement) {
   const std::vector<uint8_t> frame = ipv4_frame(0x0a000002, 90);  // UDP
   std::vector<uint32_t> ran_on;
   for (int cpu = 0; cpu < cpus; ++cpu) {
-    PinnedTo pinned(cpu);
+    runtime::OnCpu pinned(cpu);
     if (!pinned.ok()) continue;  // offline
     auto run = runtime::test_run(prog, frame, {.repeat = static_cast<uint32_t>(cpu + 3)});
     ASSERT_TRUE(run.ok()) << run.error().to_string();
