@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <tuple>
 
 #include "counter_carry.h"
 #include "datapath_live.h"
@@ -72,11 +71,17 @@ Result<uint32_t> map_max_entries(int fd) {
 
 // The pinned counters of the live program, if they are laid out as this build's (a program
 // attached by an older build is replaced with fresh counters).
-std::pair<UniqueFd, UniqueFd> open_live_counters(const std::string& pins) {
+struct LiveCounters {
+  UniqueFd stats, last_hit;
+  uint32_t slots = 0;  // the counters map's
+};
+LiveCounters open_live_counters(const std::string& pins) {
   UniqueFd stats(bpf_obj_get((pins + "/stats").c_str()));
   UniqueFd last_hit(bpf_obj_get((pins + "/last_hit").c_str()));
-  if (stats.get() < 0 || last_hit.get() < 0 || !stats_shape(stats.get())) return {};
-  return {std::move(stats), std::move(last_hit)};
+  if (stats.get() < 0 || last_hit.get() < 0) return {};
+  auto shape = stats_shape(stats.get());
+  if (!shape) return {};
+  return {std::move(stats), std::move(last_hit), shape->slots};
 }
 
 // The tc ingress companion: attached (or swapped) while the plan makes copies of passed frames or
@@ -181,10 +186,11 @@ Result<ApplyReport> apply_locked(const std::string& ifname, const ir::RuleSet& r
     auto opened = XdpLink::open_pinned(pins + "/link");
     if (!opened) return opened.error();
     link.emplace(std::move(*opened));
-    std::tie(old_stats, old_last_hit) = open_live_counters(pins);
+    LiveCounters live_counters = open_live_counters(pins);
+    old_stats = std::move(live_counters.stats);
+    old_last_hit = std::move(live_counters.last_hit);
     if (old_stats.get() >= 0) {
-      auto shape = stats_shape(old_stats.get());
-      old_capacity = shape ? shape->slots : 0;
+      old_capacity = live_counters.slots;
       // The live counters map is kept (and its counters) while the rules fit in it.
       if (old_capacity >= rules.size()) capacity = old_capacity;
       previous_slots = saved->slots;
